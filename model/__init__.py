@@ -1,0 +1,1 @@
+"""Pure-numpy model of Trask's binary-addition RNN (no UI imports here)."""

@@ -1,0 +1,50 @@
+"""Hyperparameters of the tutorial's network, validated in one place."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+MIN_BITS = 2
+MAX_BITS = 32
+
+
+@dataclass(frozen=True)
+class RNNConfig:
+    """What defines a run: the tutorial's constants, made adjustable.
+
+    The defaults are the tutorial's: seed 0, 16 hidden units, alpha 0.1, 8-bit sums.
+    """
+
+    seed: int = 0
+    hidden: int = 16
+    alpha: float = 0.1
+    bits: int = 8
+
+    def __post_init__(self) -> None:
+        problem = config_problem(self.seed, self.hidden, self.alpha, self.bits)
+        if problem:
+            raise ValueError(problem)
+
+    @property
+    def operand_limit(self) -> int:
+        """Operands are drawn from range(operand_limit) so the sum fits in `bits`."""
+        return 1 << (self.bits - 1)
+
+
+def config_problem(seed: object, hidden: object, alpha: object, bits: object) -> str | None:
+    """Return a one-line reason the values are unusable, or None when they are fine."""
+    for name, value in (("seed", seed), ("hidden", hidden), ("bits", bits)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            return f"{name} must be a whole number, got {value!r}"
+    if not isinstance(alpha, (int, float)) or isinstance(alpha, bool):
+        return f"alpha must be a number, got {alpha!r}"
+    if seed < 0 or seed > 2**32 - 1:  # type: ignore[operator]
+        return f"seed must be between 0 and {2**32 - 1}, got {seed}"
+    if hidden < 1 or hidden > 4096:  # type: ignore[operator]
+        return f"hidden must be between 1 and 4096, got {hidden}"
+    if not MIN_BITS <= bits <= MAX_BITS:  # type: ignore[operator]
+        return f"bits must be between {MIN_BITS} and {MAX_BITS}, got {bits}"
+    if not math.isfinite(alpha) or alpha <= 0:
+        return f"alpha must be a positive finite number, got {alpha}"
+    return None

@@ -1,0 +1,46 @@
+"""Binary encoding of the addition problems.
+
+The tutorial prints numbers most significant bit first (`Pred:[0 1 0 ...]`) but feeds
+them to the network least significant bit first, so that the carry flows forward in
+time. Timestep `t` therefore sees bit `t` of each operand (bit 0 = LSB).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def bits_msb_first(value: int, bits: int) -> list[int]:
+    """`value` as `bits` binary digits, most significant first (the tutorial's rows)."""
+    return [(value >> (bits - 1 - i)) & 1 for i in range(bits)]
+
+
+def bits_lsb_first(value: int, bits: int) -> list[int]:
+    """`value` as `bits` binary digits in the order the network reads them."""
+    return [(value >> t) & 1 for t in range(bits)]
+
+
+def from_bits_lsb_first(digits: list[int] | np.ndarray) -> int:
+    return sum(int(d) << t for t, d in enumerate(digits))
+
+
+def carries_into(a: int, b: int, bits: int) -> list[int]:
+    """The true carry into each position, LSB first (position 0 never has one)."""
+    carries = [0] * bits
+    carry = 0
+    for t in range(bits):
+        carries[t] = carry
+        carry = (((a >> t) & 1) + ((b >> t) & 1) + carry) >> 1
+    return carries
+
+
+def problem_bits(a: np.ndarray, b: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs and targets for many problems at once, LSB first.
+
+    a, b: (n,) integer operands. Returns X (n, bits, 2) and Y (n, bits, 1), float64,
+    so a whole chunk of training examples is encoded in a few numpy calls.
+    """
+    shifts = np.arange(bits, dtype=np.int64)
+    ops = np.stack([a, b, a + b], axis=1).astype(np.int64)  # (n, 3)
+    digits = ((ops[:, None, :] >> shifts[None, :, None]) & 1).astype(np.float64)  # (n, bits, 3)
+    return np.ascontiguousarray(digits[:, :, :2]), np.ascontiguousarray(digits[:, :, 2:])

@@ -1,0 +1,183 @@
+"""One training iteration of the tutorial's RNN, split into its observable pieces.
+
+The tutorial computes every quantity with small numpy calls on (1, H) rows. To stay
+bit-identical to it, every floating-point *sum* here is made by the same numpy call
+on the same shapes as in the tutorial (`np.dot` of a (1, H) row, so BLAS adds the
+terms in the same order). Everything that is not a sum is an exact rewrite:
+
+* `sigmoid(x) = 1 / (1 + exp(-x))` needs `-x`; negation is exact in IEEE arithmetic,
+  so we negate the weights once per iteration and get `-x` from the matrix products
+  directly, saving a numpy call per timestep;
+* products with an input bit (0 or 1) and single products are exact whether made
+  one by one or all at once, so the input terms and the per-timestep gradient
+  outer products are built for all timesteps in one call each;
+* the tutorial adds the per-timestep weight gradients one after another, from the
+  last timestep to the first; `np.add.reduce` over the leading axis of a reversed
+  view adds row after row in exactly that order (the tests check it bit for bit).
+
+Shapes: B = bits (timesteps), H = hidden units, P = 2H + H + H*H parameters.
+Timestep t reads bit t of each operand (LSB first); `layer_1[t + 1]` is the hidden
+state after timestep t and `layer_1[0]` the zero state before the first one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.network import RNN, parameter_count, weight_views
+
+
+class IterationKernel:
+    """Preallocated buffers plus the steps of one iteration, in the tutorial's order:
+
+    load_example -> forward(0..B-1) -> outputs -> score -> prepare_backward
+    -> backward(B-1..0) -> update
+    """
+
+    def __init__(self, hidden: int, bits: int) -> None:
+        B, H = bits, hidden
+        P = parameter_count(hidden)
+        self.bits, self.hidden = B, H
+        self.X = np.zeros((B, 2))  # input bits per timestep
+        self.Y = np.zeros((B, 1, 1))  # target bit per timestep
+        self.neg_params = np.empty(P)
+        self.neg_synapse_0, self.neg_synapse_1, self.neg_synapse_h = weight_views(
+            self.neg_params, H
+        )
+        self.neg_input = np.empty((B, 1, H))  # -(X[t] @ synapse_0)
+        self.layer_1 = np.zeros((B + 1, 1, H))
+        self._row = np.empty((1, H))
+        self.neg_logit = np.empty((B, 1, 1))  # -(layer_1 @ synapse_1)
+        self.layer_2 = np.empty((B, 1, 1))
+        self.layer_2_error = np.empty((B, 1, 1))
+        self.layer_2_delta = np.empty((B, 1, 1))
+        self._slope_2 = np.empty((B, 1, 1))
+        self._out_term = np.empty((B, 1, H))  # layer_2_delta[t] @ synapse_1.T
+        self._slope_1 = np.empty((B, 1, H))  # layer_1 * (1 - layer_1)
+        self.layer_1_delta = np.zeros((B, 1, H))
+        # each timestep's contribution to each weight matrix's update
+        self._grad_0 = np.empty((B, 2, H))
+        self._grad_1 = np.empty((B, 1, H))
+        self._grad_h = np.empty((B, H, H))
+        self._grad_sum = np.empty(P)
+        self._sum_0, self._sum_1, self._sum_h = weight_views(self._grad_sum, H)
+        # fixed views of the buffers, made once (making a view costs like a numpy call)
+        self._X_column = self.X.reshape(B, 2, 1)
+        self._prev_state_column = self.layer_1[:-1].reshape(B, H, 1)
+        self._state_rows_after = self.layer_1[1:]
+        self._sum_1_row = self._sum_1.reshape(1, H)
+        assert np.shares_memory(self._prev_state_column, self.layer_1)
+        self.last_update = np.zeros(P)  # alpha * summed gradient, as added to the weights
+        self.overall_error = 0.0
+        self._ones = np.ones((1, H))
+        # Row views made once: indexing costs as much as a small numpy call.
+        self._state_rows = list(self.layer_1)
+        self._input_rows = list(self.neg_input)
+        self._delta_rows = list(self.layer_1_delta)
+        self._out_rows = list(self._out_term)
+        self._slope_rows = list(self._slope_1)
+
+    # -- forward -------------------------------------------------------------------
+
+    def load_example(self, net: RNN, X: np.ndarray, Y: np.ndarray) -> None:
+        """Set the example (X: (B, 2) bits, Y: (B, 1) bits) and freeze this iteration's weights."""
+        self.X[:] = X
+        self.Y.reshape(-1)[:] = Y.reshape(-1)
+        np.negative(net.params, out=self.neg_params)
+        np.dot(self.X, self.neg_synapse_0, out=self.neg_input.reshape(self.bits, self.hidden))
+
+    def forward(self, start: int, stop: int) -> None:
+        """Timesteps start..stop-1: layer_1[t+1] from input bits t and layer_1[t]."""
+        row, ones, states, inputs = self._row, self._ones, self._state_rows, self._input_rows
+        recurrent = self.neg_synapse_h
+        exp, dot, reciprocal = np.exp, np.dot, np.reciprocal
+        for t in range(start, stop):
+            if t == 0:
+                exp(inputs[0], out=row)  # the state before the first timestep is zero
+            else:
+                dot(states[t], recurrent, out=row)
+                row += inputs[t]
+                exp(row, out=row)
+            row += ones
+            reciprocal(row, out=states[t + 1])  # correctly rounded, as 1 / (...) is
+
+    def outputs(self, start: int, stop: int) -> None:
+        """layer_2 for timesteps start..stop-1, whose layer_1 are known.
+
+        A stacked matmul of (n, 1, H) rows by (H, 1) makes one BLAS dot product per
+        row, the very call the tutorial's `np.dot(layer_1, synapse_1)` makes, so all
+        timesteps cost one numpy call and still round the same way.
+        """
+        logit = self.neg_logit[start:stop]
+        np.matmul(self.layer_1[start + 1 : stop + 1], self.neg_synapse_1, out=logit)
+        out = self.layer_2[start:stop]
+        np.exp(logit, out=out)
+        out += 1.0
+        np.reciprocal(out, out=out)
+
+    def score(self) -> float:
+        """layer_2_error, layer_2_delta and overallError once all outputs are known."""
+        np.subtract(self.Y, self.layer_2, out=self.layer_2_error)
+        np.subtract(1.0, self.layer_2, out=self._slope_2)
+        self._slope_2 *= self.layer_2
+        np.multiply(self.layer_2_error, self._slope_2, out=self.layer_2_delta)
+        total = 0.0  # the tutorial sums the timesteps' errors one by one, in order
+        for value in self.layer_2_error.reshape(-1).tolist():
+            total += abs(value)
+        self.overall_error = total
+        return total
+
+    # -- backward ------------------------------------------------------------------
+
+    def prepare_backward(self, net: RNN) -> None:
+        """The parts of every layer_1_delta that do not depend on later timesteps."""
+        np.multiply(self.layer_2_delta, net.synapse_1.T, out=self._out_term)
+        hidden = self.layer_1[1:]
+        np.subtract(1.0, hidden, out=self._slope_1)
+        self._slope_1 *= hidden
+
+    def backward(self, net: RNN, start: int, stop: int) -> None:
+        """layer_1_delta for timesteps start down to stop+1, each from the one after (BPTT)."""
+        row, deltas, outs, slopes = self._row, self._delta_rows, self._out_rows, self._slope_rows
+        recurrent_T = net.synapse_h.T
+        dot, multiply = np.dot, np.multiply
+        last = self.bits - 1
+        for t in range(start, stop, -1):
+            if t == last:
+                multiply(outs[t], slopes[t], out=deltas[t])  # nothing flows back into it
+                continue
+            dot(deltas[t + 1], recurrent_T, out=row)
+            row += outs[t]
+            multiply(row, slopes[t], out=deltas[t])
+
+    def update(self, net: RNN) -> None:
+        """Sum the timesteps' gradients (last timestep first) and add alpha times them."""
+        deltas = self.layer_1_delta
+        np.multiply(self._X_column, deltas, out=self._grad_0)
+        np.multiply(self._state_rows_after, self.layer_2_delta, out=self._grad_1)
+        np.multiply(self._prev_state_column, deltas, out=self._grad_h)
+        # reversed views: summed from the last timestep to the first, as the tutorial does
+        np.add.reduce(self._grad_0[::-1], axis=0, out=self._sum_0)
+        np.add.reduce(self._grad_1[::-1], axis=0, out=self._sum_1_row)
+        np.add.reduce(self._grad_h[::-1], axis=0, out=self._sum_h)
+        np.multiply(self._grad_sum, net.alpha, out=self.last_update)
+        net.params += self.last_update
+        net.iteration += 1
+
+    # -- the whole iteration ---------------------------------------------------------
+
+    def run(self, net: RNN, X: np.ndarray, Y: np.ndarray) -> float:
+        """One full training iteration on one example; returns overallError."""
+        bits = self.bits
+        self.load_example(net, X, Y)
+        self.forward(0, bits)
+        self.outputs(0, bits)
+        error = self.score()
+        self.prepare_backward(net)
+        self.backward(net, bits - 1, -1)
+        self.update(net)
+        return error
+
+    def predicted_bits(self) -> list[int]:
+        """Rounded outputs, LSB first (np.round(0.5) is 0, so this is `> 0.5`)."""
+        return (self.layer_2.reshape(-1) > 0.5).astype(int).tolist()
