@@ -41,8 +41,8 @@ def config_problem(seed: object, hidden: object, alpha: object, bits: object) ->
         return f"alpha must be a number, got {alpha!r}"
     if seed < 0 or seed > 2**32 - 1:  # type: ignore[operator]
         return f"seed must be between 0 and {2**32 - 1}, got {seed}"
-    if hidden < 1 or hidden > 4096:  # type: ignore[operator]
-        return f"hidden must be between 1 and 4096, got {hidden}"
+    if hidden < 1 or hidden > 1024:  # type: ignore[operator]
+        return f"hidden must be between 1 and 1024, got {hidden}"
     if not MIN_BITS <= bits <= MAX_BITS:  # type: ignore[operator]
         return f"bits must be between {MIN_BITS} and {MAX_BITS}, got {bits}"
     if not math.isfinite(alpha) or alpha <= 0:

@@ -82,7 +82,11 @@ def train(
                 if log_every and on_log is not None and j % log_every == 0:
                     on_log(
                         ExampleReport(
-                            j, int(a[i]), int(b[i]), net.bits, errors[i],
+                            j,
+                            int(a[i]),
+                            int(b[i]),
+                            net.bits,
+                            errors[i],
                             tuple(kernel.predicted_bits()),
                         )
                     )

@@ -1,0 +1,221 @@
+"""The tutorial's training iteration as a walk of small, observable steps.
+
+One iteration is 2 + 2B steps (B = bits):
+
+    ready        an example a + b has been drawn from the random stream
+    forward t    t = 0 .. B-1: layer_1 and layer_2 of timestep t (overallError after the last)
+    backward t   t = B-1 .. 0: layer_1_delta of timestep t (backpropagation through time)
+    update       synapse_0, synapse_1, synapse_h += alpha * their summed gradients
+
+Every step runs the same kernel code as bulk training, so walking an iteration step by
+step and training it in one call leave bit-identical weights and random state. After
+each step `snapshot()` returns an immutable picture (plain tuples and numbers) that a
+UI may keep and draw from any thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from model.encoding import bits_lsb_first, problem_bits
+from model.kernel import IterationKernel
+from model.network import RNN
+from model.trainer import ChunkReport, train
+
+READY, FORWARD, BACKWARD, UPDATE = "ready", "forward", "backward", "update"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a screen shows about the iteration under way. LSB-first sequences."""
+
+    iteration: int  # iterations completed (the tutorial's j of the example on show)
+    phase: str  # READY, FORWARD, BACKWARD or UPDATE
+    timestep: int | None  # the timestep the last forward/backward step computed
+    a: int
+    b: int
+    bits: int
+    hidden: int
+    seed: int
+    alpha: float
+    true_bits: tuple[int, ...]
+    predicted: tuple[int | None, ...]  # None until that timestep's forward step ran
+    layer_2: tuple[float | None, ...]
+    layer_1: tuple[tuple[float, ...] | None, ...]  # per timestep: H activations
+    layer_1_delta: tuple[tuple[float, ...] | None, ...]  # per timestep, filled going backward
+    overall_error: float | None  # known once the forward pass is complete
+    update_size: tuple[float, float, float] | None  # max |change| of synapse_0, _1, _h
+    finite: bool  # False once the weights have overflowed to inf/nan
+
+    @property
+    def phase_label(self) -> str:
+        if self.phase in (FORWARD, BACKWARD):
+            return f"{self.phase} t={self.timestep}"
+        return "example drawn" if self.phase == READY else "update"
+
+    @property
+    def true_value(self) -> int:
+        return self.a + self.b
+
+    @property
+    def predicted_value(self) -> int:
+        """The tutorial's `out`: predicted bits read as a number (unknown bits as 0)."""
+        return sum((bit or 0) << t for t, bit in enumerate(self.predicted))
+
+
+class Stepper:
+    """Drives one RNN through iterations step by step (or many at once)."""
+
+    def __init__(self, net: RNN) -> None:
+        self.net = net
+        self.kernel = IterationKernel(net.hidden, net.bits)
+        self.last_error: float | None = None
+        self._begin_example()
+
+    # -- stepping --------------------------------------------------------------------
+
+    def _begin_example(self) -> None:
+        net = self.net
+        self._rng_before_example = net.rng.get_state()
+        self.a, self.b = net.draw_example()
+        X, Y = problem_bits(np.array([self.a]), np.array([self.b]), net.bits)
+        self.kernel.load_example(net, X[0], Y[0])
+        self.phase, self.timestep = READY, None
+        self._forward_done = 0  # timesteps whose forward step has run
+        self._backward_from = net.bits  # lowest timestep whose delta is known
+
+    def step(self) -> Snapshot:
+        """Advance by one observable step and return the new snapshot."""
+        with np.errstate(all="ignore"):
+            self._advance()
+        return self.snapshot()
+
+    def _advance(self) -> None:
+        bits, kernel = self.net.bits, self.kernel
+        if self.phase == UPDATE:
+            self._begin_example()
+        elif self.phase == READY or (self.phase == FORWARD and self.timestep < bits - 1):
+            t = self._forward_done
+            kernel.forward(t, t + 1)
+            kernel.outputs(t, t + 1)
+            self._forward_done = t + 1
+            if t == bits - 1:
+                kernel.score()
+            self.phase, self.timestep = FORWARD, t
+        elif self.phase == FORWARD or (self.phase == BACKWARD and self.timestep > 0):
+            t = self._backward_from - 1
+            if t == bits - 1:
+                kernel.prepare_backward(self.net)
+            kernel.backward(self.net, t, t - 1)
+            self._backward_from = t
+            self.phase, self.timestep = BACKWARD, t
+        else:
+            kernel.update(self.net)
+            self.last_error = kernel.overall_error
+            self.phase, self.timestep = UPDATE, None
+
+    def finish_iteration(self) -> float:
+        """Run the rest of the iteration under way (through its update); return its error."""
+        while self.phase != UPDATE:
+            with np.errstate(all="ignore"):
+                self._advance()
+        return self.kernel.overall_error
+
+    # -- bulk training -----------------------------------------------------------------
+
+    def train(
+        self,
+        iterations: int,
+        *,
+        on_chunk: Callable[[ChunkReport], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> int:
+        """Train `iterations` iterations, the first being the one under way.
+
+        Leaves the next example drawn (phase READY). Returns iterations completed.
+        """
+        if iterations <= 0:
+            return 0
+        if self.phase == UPDATE:
+            self._begin_example()
+        first_error = self.finish_iteration()
+        if on_chunk is not None:
+            on_chunk(ChunkReport(self.net.iteration, 1, (first_error,)))
+
+        def shifted(report: ChunkReport) -> None:
+            if on_chunk is not None:
+                on_chunk(ChunkReport(report.iteration, report.done + 1, report.errors))
+
+        done = 1 + train(
+            self.net,
+            iterations - 1,
+            kernel=self.kernel,
+            on_chunk=shifted,
+            should_stop=should_stop,
+        )
+        self.last_error = self.kernel.overall_error
+        self._begin_example()
+        return done
+
+    def resume_rng_state(self) -> tuple[Any, ...]:
+        """The random state a checkpoint should hold: before the example under way."""
+        return self.net.rng.get_state() if self.phase == UPDATE else self._rng_before_example
+
+    # -- what a screen draws -------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """The step under way: what has been computed so far of the current example."""
+        return self._picture(
+            self.phase, self.timestep, self.a, self.b, self._forward_done, self._backward_from
+        )
+
+    def trained_snapshot(self) -> Snapshot:
+        """The last iteration bulk training ran, complete (call between training chunks)."""
+        bits = self.net.bits
+        digits = self.kernel.X.astype(int)
+        a = sum(int(d) << t for t, d in enumerate(digits[:, 0]))
+        b = sum(int(d) << t for t, d in enumerate(digits[:, 1]))
+        return self._picture(UPDATE, None, a, b, bits, 0)
+
+    def _picture(
+        self, phase: str, timestep: int | None, a: int, b: int, known: int, backward_from: int
+    ) -> Snapshot:
+        net, kernel, bits = self.net, self.kernel, self.net.bits
+        outputs = kernel.layer_2.reshape(-1).tolist()
+        states = kernel.layer_1[1:].reshape(bits, net.hidden).tolist()
+        deltas = kernel.layer_1_delta.reshape(bits, net.hidden).tolist()
+        scored = known == bits
+        update_size = None
+        if phase == UPDATE:
+            update_size = _max_abs_per_matrix(kernel.last_update, net.hidden)
+        return Snapshot(
+            iteration=net.iteration,
+            phase=phase,
+            timestep=timestep,
+            a=a,
+            b=b,
+            bits=bits,
+            hidden=net.hidden,
+            seed=net.config.seed,
+            alpha=net.alpha,
+            true_bits=tuple(bits_lsb_first(a + b, bits)),
+            predicted=tuple(int(v > 0.5) if t < known else None for t, v in enumerate(outputs)),
+            layer_2=tuple(v if t < known else None for t, v in enumerate(outputs)),
+            layer_1=tuple(tuple(row) if t < known else None for t, row in enumerate(states)),
+            layer_1_delta=tuple(
+                tuple(row) if t >= backward_from else None for t, row in enumerate(deltas)
+            ),
+            overall_error=kernel.overall_error if scored else None,
+            update_size=update_size,
+            finite=net.is_finite(),
+        )
+
+
+def _max_abs_per_matrix(update: np.ndarray, hidden: int) -> tuple[float, float, float]:
+    h = hidden
+    parts = (update[: 2 * h], update[2 * h : 3 * h], update[3 * h :])
+    return tuple(float(np.abs(p).max()) for p in parts)  # type: ignore[return-value]

@@ -1,0 +1,91 @@
+"""The command line: contracts of ../shared/DESIGN.md, and no tracebacks for users."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import blocks_of, run_cli
+
+from model.checkpoint import load_checkpoint
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--hidden", "0"],
+        ["--hidden", "-3"],
+        ["--hidden", "many"],
+        ["--bits", "1"],
+        ["--bits", "33"],
+        ["--seed", "-1"],
+        ["--seed", "1.5"],
+        ["--alpha", "0"],
+        ["--alpha", "-0.1"],
+        ["--alpha", "nan"],
+        ["--alpha", "inf"],
+        ["--alpha", "fast"],
+        ["--frobnicate"],
+        ["train", "--iterations", "-5"],
+        ["train", "--iterations", "ten"],
+        ["train", "--log-every", "0"],
+        ["train", "--hidden", ""],
+        ["train", "--load", "/no/such/file.npz"],
+        ["train", "--save", "/no/such/folder/net.npz"],
+        ["eval"],
+        ["eval", "--load", "/no/such/file.npz"],
+        ["eval", "--load", "."],
+        ["--load", "README.md"],
+        ["launch"],
+    ],
+)
+def test_bad_options_exit_2_with_one_clear_line(args: list[str]) -> None:
+    result = run_cli(*args, timeout=30)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rnn-tui: error: "), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_and_version() -> None:
+    help_ = run_cli("--help")
+    assert help_.returncode == 0 and "train" in help_.stdout and "--seed" in help_.stdout
+    train_help = run_cli("train", "--help")
+    assert train_help.returncode == 0 and "--log-every" in train_help.stdout
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("rnn-tui ")
+
+
+def test_train_save_then_eval(tmp_path) -> None:
+    path = tmp_path / "net.npz"
+    result = run_cli("train", "--iterations", "8000", "--quiet", "--save", str(path))
+    assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
+    assert load_checkpoint(path).iteration == 8000
+    evaluated = run_cli("eval", "--load", str(path))
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "exact sums 100.00%" in evaluated.stdout and "16,384" in evaluated.stdout
+
+
+def test_resume_from_checkpoint_continues_the_trace(tmp_path) -> None:
+    path = tmp_path / "half.npz"
+    first = run_cli("train", "--iterations", "5000", "--save", str(path))
+    second = run_cli("train", "--load", str(path), "--iterations", "5000")
+    whole = run_cli("train")
+    assert first.returncode == second.returncode == whole.returncode == 0
+    assert blocks_of(first.stdout) + blocks_of(second.stdout) == blocks_of(whole.stdout)
+
+
+def test_conflicting_options_with_a_checkpoint(tmp_path) -> None:
+    path = tmp_path / "net.npz"
+    assert run_cli("train", "--iterations", "10", "--quiet", "--save", str(path)).returncode == 0
+    result = run_cli("train", "--load", str(path), "--hidden", "8")
+    assert result.returncode == 2 and "conflicts" in result.stderr
+
+
+def test_csv_history(tmp_path) -> None:
+    path = tmp_path / "errors.csv"
+    result = run_cli("train", "--iterations", "300", "--quiet", "--csv", str(path))
+    assert result.returncode == 0
+    rows = path.read_text().splitlines()
+    assert rows[0] == "iteration,overallError" and len(rows) == 301
+    first = rows[1].split(",")
+    assert first[0] == "1" and float(first[1]) == pytest.approx(3.45638663, abs=5e-9)

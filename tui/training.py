@@ -1,0 +1,118 @@
+"""The body of the app's training worker, kept apart from Textual so it can be tested.
+
+It runs in a worker thread and owns the model while it runs. It hands the UI only
+immutable `TrainingProgress` values (tuples and numbers, never live numpy arrays), at
+most every `frame_interval` seconds, and measures accuracy on a copy of the weights
+at most every `probe_interval` seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from model.probes import carry_probe, evaluate
+from model.stepper import Snapshot, Stepper
+from model.trainer import ChunkReport
+from tui.widgets.error import AccuracyView
+
+FRAME_INTERVAL = 0.2  # seconds between screen updates while training (5 per second)
+PROBE_INTERVAL = 1.0  # seconds between accuracy measurements while training
+
+
+@dataclass(frozen=True)
+class Probes:
+    accuracy: AccuracyView
+    carry_unit: int | None
+    carry_correlation: float | None
+
+
+@dataclass(frozen=True)
+class TrainingProgress:
+    snapshot: Snapshot
+    errors: tuple[float, ...]  # overallError of the iterations since the previous report
+    done: int
+    total: int
+    rate: float  # iterations per second so far
+    probes: Probes | None
+    finished: bool
+    problem: str = ""  # set when training stopped on an unexpected error
+
+
+def measure(stepper: Stepper) -> Probes:
+    """Accuracy and the carry-like unit of the current weights (works on copies)."""
+    net = stepper.net
+    s0, s1, sh = net.synapse_0.copy(), net.synapse_1.copy(), net.synapse_h.copy()
+    return measure_weights(s0, s1, sh, net.bits, net.iteration)
+
+
+def measure_weights(s0, s1, sh, bits: int, iteration: int) -> Probes:
+    acc = evaluate(s0, s1, sh, bits)
+    view = AccuracyView(acc.exact, acc.per_bit, acc.count, acc.sampled, iteration)
+    probe = carry_probe(s0, s1, sh, bits)
+    return Probes(view, probe.unit, probe.correlation)
+
+
+def run_training(
+    stepper: Stepper,
+    total: int,
+    post: Callable[[TrainingProgress], None],
+    cancelled: Callable[[], bool],
+    *,
+    frame_interval: float = FRAME_INTERVAL,
+    probe_interval: float = PROBE_INTERVAL,
+    clock: Callable[[], float] = time.perf_counter,
+) -> int:
+    """Train `total` iterations on `stepper`, posting progress; return iterations done."""
+    started = clock()
+    pending: list[float] = []
+    last_frame = started
+    last_probe = started
+    done_so_far = 0
+
+    def on_chunk(report: ChunkReport) -> None:
+        nonlocal last_frame, last_probe, done_so_far
+        pending.extend(report.errors)
+        done_so_far = report.done
+        now = clock()
+        if now - last_frame < frame_interval:
+            return
+        probes = None
+        if now - last_probe >= probe_interval:
+            probes = measure(stepper)
+            last_probe = clock()
+        rate = report.done / max(now - started, 1e-9)
+        post(
+            TrainingProgress(
+                stepper.trained_snapshot(),
+                tuple(pending),
+                report.done,
+                total,
+                rate,
+                probes,
+                finished=False,
+            )
+        )
+        pending.clear()
+        last_frame = clock()
+
+    problem = ""
+    try:
+        done = stepper.train(total, on_chunk=on_chunk, should_stop=cancelled)
+    except Exception as err:  # never let a worker take the app down with a traceback
+        done, problem = done_so_far, f"training stopped: {err}"
+    elapsed = max(clock() - started, 1e-9)
+    post(
+        TrainingProgress(
+            stepper.snapshot(),
+            tuple(pending),
+            done,
+            total,
+            done / elapsed,
+            measure(stepper),
+            finished=True,
+            problem=problem,
+        )
+    )
+    return done

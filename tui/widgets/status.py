@@ -1,0 +1,81 @@
+"""The status panel: iteration, phase, hyperparameters, N and training progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widget import Widget
+
+from model.stepper import Snapshot
+from tui.widgets.grid import lines_to_text
+
+
+@dataclass(frozen=True)
+class TrainingView:
+    """Progress of the training run under way (plain numbers)."""
+
+    done: int
+    total: int
+    rate: float  # iterations per second
+
+
+def progress_bar(fraction: float, width: int) -> str:
+    fraction = min(max(fraction, 0.0), 1.0)
+    eighths = round(fraction * width * 8)
+    full, part = divmod(eighths, 8)
+    bar = "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")
+    return bar.ljust(width)
+
+
+class StatusPanel(Widget):
+    DEFAULT_CSS = """
+    StatusPanel { text-wrap: nowrap; text-overflow: clip; height: 5; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.snapshot: Snapshot | None = None
+        self.train_count = 1000
+        self.training: TrainingView | None = None
+        self.note = ""
+
+    def show(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.refresh()
+
+    def show_training(self, training: TrainingView | None, train_count: int) -> None:
+        self.training, self.train_count = training, train_count
+        self.refresh()
+
+    def render(self) -> Text:
+        snap = self.snapshot
+        if snap is None:
+            return Text("")
+        width = self.size.width
+        lines = []
+        head = Text("iteration ")
+        head.append(f"{snap.iteration:,}", "bold")
+        if not snap.finite:
+            head.append("  DIVERGED (r resets)", "bold red")
+        lines.append(head)
+        phase = Text("phase ")
+        phase.append(snap.phase_label if self.training is None else "training", "bold cyan")
+        lines.append(phase)
+        bits = f" bits {snap.bits}" if snap.bits != 8 else ""
+        lines.append(Text(f"seed {snap.seed} alpha {snap.alpha:g} hidden {snap.hidden}{bits}"))
+        count = Text("N ")
+        count.append(f"{self.train_count:,}", "bold")
+        count.append("  (t trains N)", "dim")
+        lines.append(count)
+        run = self.training
+        if run is None:
+            lines.append(Text(""))
+        else:
+            label = f" {run.done / max(run.total, 1):4.0%} {run.rate:,.0f} it/s"
+            bar = progress_bar(run.done / max(run.total, 1), max(width - len(label) - 2, 4))
+            line = Text("▕")
+            line.append(bar, "green")
+            line.append("▏" + label)
+            lines.append(line)
+        return lines_to_text(lines)

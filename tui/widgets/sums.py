@@ -1,0 +1,67 @@
+"""The sums panel: predicted bits as the forward pass fills them in, against the true bits."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+from model.stepper import Snapshot
+from tui.widgets.grid import MARKED, BitGrid, lines_to_text
+from tui.widgets.inputs import current_timestep
+
+RIGHT, WRONG = "✓", "✗"
+
+
+class SumsPanel(Widget):
+    """`pred` and `true` rows; wrong bits red and crossed; the tutorial's `a + b = pred`."""
+
+    DEFAULT_CSS = """
+    SumsPanel { text-wrap: nowrap; text-overflow: clip; height: 2; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.snapshot: Snapshot | None = None
+
+    def show(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.refresh()
+
+    def render(self) -> Text:
+        snap = self.snapshot
+        if snap is None:
+            return Text("")
+        grid = BitGrid(snap.bits, self.size.width)
+        now = current_timestep(snap)
+        known = [bit is not None for bit in snap.predicted]
+        pred = grid.label("pred", snap.predicted_value if any(known) else "?")
+        true = grid.label("true", snap.true_value)
+        for t in grid.timesteps():
+            want = snap.true_bits[t]
+            got = snap.predicted[t]
+            if got is None:
+                pred.append(grid.centered("·"), "dim")
+            else:
+                ok = got == want
+                style = "bold green" if ok else "bold red"
+                if not ok and grid.cell == 1:
+                    style += " underline"  # no room for a mark: underline wrong bits
+                # two-character cells only have room to mark the wrong bits
+                mark = WRONG if not ok else (RIGHT if grid.cell >= 3 else " ")
+                text = grid.marked(str(got), mark)
+                pred.append(text, MARKED if t == now else style)
+            true.append(grid.centered(str(want)), MARKED if t == now else "bold")
+        pred.append(" ")
+        pred.append(f"{snap.a} + {snap.b} = {snap.predicted_value}", "bold")
+        true.append(" ")
+        wrong = sum(
+            1
+            for got, want in zip(snap.predicted, snap.true_bits, strict=True)
+            if got is not None and got != want
+        )
+        if all(known):
+            true.append(
+                "correct" if wrong == 0 else f"{wrong} bit{'s' * (wrong != 1)} wrong",
+                "green" if wrong == 0 else "red",
+            )
+        return lines_to_text([pred, true])
