@@ -22,7 +22,8 @@ tests check that both give the same predictions, hence the same numbers.
 Shapes: H hidden units, B = bits timesteps, n_op = B - 1 operand bits. A level-t state
 array is (A, 2^(t+1), H): A rows for a selection of a-prefixes (`a_low`, explicit) and one
 column per b-prefix 0..2^(t+1)-1 (natural order). Large levels are split along the rows
-so that no temporary exceeds a fixed element budget (hidden sizes go up to 1024).
+into chunks of about `_CHUNK_STATES` states, so memory stays bounded (hidden sizes go up
+to 1024) and temporaries stay in cache.
 
 Pure numpy: the UI hands the returned frozen dataclasses (plain floats/ints) between
 threads.
@@ -38,13 +39,11 @@ import numpy as np
 EXHAUSTIVE_MAX_PAIRS = 1 << 18  # all pairs up to this many (bits <= 10), else a sample
 SAMPLE_SIZE = 16384
 SAMPLE_SEED = 12345
-# Work is sliced so that temporaries stay near _BUDGET float64 elements (512 KB): they then
-# stay in cache and in malloc's heap. Fresh multi-megabyte arrays are mmapped and page-
-# faulted on every call, which cost more than half of an 8-bit evaluation on this machine.
-# Slices keep at least _MIN_STATES states so that products with a big synapse_h stay
-# efficient.
-_BUDGET = 1 << 16
-_MIN_STATES = 2048
+# Work is sliced into chunks of about this many hidden states (512 KB of float64 at H=16):
+# such temporaries stay in cache and in malloc's heap, while fresh multi-megabyte arrays
+# are mmapped and page-faulted on every call, which cost more than half of an 8-bit
+# evaluation on this machine. Big hidden sizes still get products of thousands of rows.
+_CHUNK_STATES = 4096
 # OpenBLAS runs a matrix product on one thread when m * n * k <= 65536 * 4. Threaded small
 # products are a disaster when the other core is busy (training, the UI): a 16384x16x16
 # product took 7.7 ms threaded against 0.7 ms in single-threaded slices on this 2-core box.
@@ -87,8 +86,11 @@ class CarryProbe:
 
     Correlations are Pearson's r between layer_1[t] of a unit and the carry out of
     position t (= the carry into position t+1, what the state must remember), pooled
-    over every pair and over the timesteps t = 0..bits-2 that read operand bits. The
-    last timestep is excluded: its input is (0, 0) and its carry out is always 0.
+    over every pair and over the timesteps t = 1..bits-2. The last timestep is left out
+    because its input is (0, 0) and its carry out is always 0; the first, because its
+    state has no recurrent input and so sits at another baseline, which would lower the
+    pooled r of a unit that tracks the carry perfectly at every later step (seed 0 after
+    8000 iterations: 0.91 over 1..6, 0.77 over 0..6). With 2 bits only t = 0 remains.
     """
 
     unit: int  # index of the unit with the largest |correlation|
@@ -212,7 +214,7 @@ def _forward_batches(
 ) -> Iterator[tuple[slice, int, np.ndarray]]:
     """(pair slice, t, layer_1[t] (m, H)) for every timestep, pairs in memory-bounded chunks."""
     hidden = s0.shape[1]
-    step = max(_MIN_STATES, _BUDGET // hidden)
+    step = _CHUNK_STATES
     unit = ablation.clamped_unit
     for start in range(0, a.shape[0], step):
         rows = slice(start, start + step)
@@ -291,7 +293,7 @@ class _Level:
 
 
 def _walk_levels(s0: np.ndarray, sh: np.ndarray, bits: int, ablation: Ablation) -> Iterator[_Level]:
-    """Depth-first walk of the levels t = 0..bits-2, in chunks of about `_BUDGET` elements.
+    """Depth-first walk of the levels t = 0..bits-2, in chunks of about `_CHUNK_STATES` states.
 
     A chunk of level t is yielded before the chunks of level t+1 grown from it, so a
     consumer can keep the most recent chunk of each level and index it with `parent_rows`.
@@ -309,11 +311,10 @@ def _walk_levels(s0: np.ndarray, sh: np.ndarray, bits: int, ablation: Ablation) 
     # where the plain exp is not; inputs that large only come from diverged weights, which
     # take the plain route.
     factored = bool(np.all(np.isfinite(exp_inputs) & (exp_inputs > 0.0)))
-    budget = max(_BUDGET, _MIN_STATES * hidden)
 
     def grow(parent: np.ndarray, a_low: np.ndarray, t: int) -> Iterator[_Level]:
         rows, width = parent.shape[0], parent.shape[1]  # parent: (rows, width, H)
-        if 4 * parent.size > budget and rows > 1:
+        if 4 * rows * width > _CHUNK_STATES and rows > 1:
             half = rows // 2
             for part in (slice(0, half), slice(half, rows)):
                 for level in grow(parent[part], a_low[part], t):
@@ -462,8 +463,8 @@ class _Moments:
     """Weighted sums for Pearson's r between each unit (x) and a 0/1 target (y).
 
     Activations are shifted by a reference row first (the first one seen) so that the
-    one-pass variance keeps its precision; a unit whose min equals its max is constant
-    and gets r = 0.
+    one-pass variance keeps its precision, and so that a constant unit's shifted values
+    are exact zeros: its variance is exactly 0 and it gets r = 0, never NaN.
     """
 
     def __init__(self, hidden: int) -> None:
@@ -473,8 +474,6 @@ class _Moments:
         self.sxx = np.zeros(hidden)
         self.sy = 0.0
         self.sxy = np.zeros(hidden)
-        self.low = np.full(hidden, np.inf)
-        self.high = np.full(hidden, -np.inf)
 
     def add(self, x: np.ndarray, y: np.ndarray, weight: float) -> None:
         """x: (m, H) activations, y: (m,) 0/1 targets, each row standing for `weight` pairs."""
@@ -487,8 +486,6 @@ class _Moments:
         self.sxx += weight * np.einsum("ij,ij->j", d, d)
         self.sy += weight * float(yf.sum())
         self.sxy += weight * (yf @ d)
-        np.minimum(self.low, x.min(axis=0), out=self.low)
-        np.maximum(self.high, x.max(axis=0), out=self.high)
 
     def correlations(self) -> np.ndarray:
         w = self.w
@@ -498,7 +495,7 @@ class _Moments:
         cov = self.sxy / w - mean_x * mean_y
         with np.errstate(all="ignore"):
             r = cov / np.sqrt(var_x * var_y)
-        usable = (self.high > self.low) & (var_x > 0) & (var_y > 0) & np.isfinite(r)
+        usable = (var_x > 0) & (var_y > 0) & np.isfinite(r)
         return np.where(usable, np.clip(r, -1.0, 1.0), 0.0)
 
 
@@ -511,16 +508,19 @@ def carry_probe(
     """Which hidden unit carries the carry: Pearson's r of layer_1[t] with the carry out of t.
 
     Pooled over every pair (bits <= 10; else the same seeded sample as `evaluate`) and the
-    timesteps 0..bits-2 (the last one's carry out is always 0, so it is left out).
+    timesteps 1..bits-2 (see `CarryProbe` for why those).
     synapse_1 is accepted for symmetry with `evaluate` and only shape-checked.
     """
     s0, _, sh, hidden = _check(synapse_0, synapse_1, synapse_h, bits)
     n_op = bits - 1
+    first = 1 if bits >= 3 else 0
     moments = _Moments(hidden)
     with np.errstate(all="ignore"):
         if _is_exhaustive(bits):
             for level in _walk_levels(s0, sh, bits, NONE):
                 t, states = level.t, level.states
+                if t < first:
+                    continue
                 b_low = np.arange(states.shape[1], dtype=np.int64)
                 carry_out = ((level.a_low[:, None] + b_low[None, :]) >> (t + 1)) & 1  # (A, w)
                 weight = 4 ** (n_op - (t + 1))
@@ -529,7 +529,7 @@ def carry_probe(
             a, b = _pairs(bits)
             carries = (a + b) ^ a ^ b  # bit t+1: carry out of position t
             for rows, t, state in _forward_batches(s0, sh, a, b, bits, NONE):
-                if t < n_op:
+                if first <= t < n_op:
                     moments.add(state, (carries[rows] >> (t + 1)) & 1, 1.0)
         r = moments.correlations()
     best = int(np.argmax(np.abs(r)))

@@ -237,4 +237,3 @@ class RNNApp(App[None]):
 
     def on_measured(self, message: Measured) -> None:
         self._show_probes(message.probes)
-

@@ -52,8 +52,11 @@ class PhasePanel(Widget):
         if snap is None:
             return Text("")
         if self.training:
-            lines = [Text("training", "bold"), Text("the heatmap shows the last", "dim"),
-                     Text("example trained", "dim")]
+            lines = [
+                Text("training", "bold"),
+                Text("the heatmap shows the last", "dim"),
+                Text("example trained", "dim"),
+            ]
             return lines_to_text(lines)
         lines = [Text(snap.phase_label, "bold cyan")]
         lines += [Text(line, "green") for line in CODE[snap.phase]]
