@@ -50,6 +50,7 @@ class IterationKernel:
         self.neg_logit = np.empty((B, 1, 1))  # -(layer_1 @ synapse_1)
         self.layer_2 = np.empty((B, 1, 1))
         self.layer_2_error = np.empty((B, 1, 1))
+        self._error_flat = self.layer_2_error.reshape(B)
         self.layer_2_delta = np.empty((B, 1, 1))
         self._slope_2 = np.empty((B, 1, 1))
         self._out_term = np.empty((B, 1, H))  # layer_2_delta[t] @ synapse_1.T
@@ -62,7 +63,10 @@ class IterationKernel:
         self._grad_sum = np.empty(P)
         self._sum_0, self._sum_1, self._sum_h = weight_views(self._grad_sum, H)
         # fixed views of the buffers, made once (making a view costs like a numpy call)
-        self._X_column = self.X.reshape(B, 2, 1)
+        self._grad_0_backward = self._grad_0[::-1]
+        self._grad_1_backward = self._grad_1[::-1]
+        self._grad_h_backward = self._grad_h[::-1]
+        self._neg_input_2d = self.neg_input.reshape(B, H)
         self._prev_state_column = self.layer_1[:-1].reshape(B, H, 1)
         self._state_rows_after = self.layer_1[1:]
         self._sum_1_row = self._sum_1.reshape(1, H)
@@ -80,11 +84,14 @@ class IterationKernel:
     # -- forward -------------------------------------------------------------------
 
     def load_example(self, net: RNN, X: np.ndarray, Y: np.ndarray) -> None:
-        """Set the example (X: (B, 2) bits, Y: (B, 1) bits) and freeze this iteration's weights."""
-        self.X[:] = X
-        self.Y.reshape(-1)[:] = Y.reshape(-1)
-        np.negative(net.params, out=self.neg_params)
-        np.dot(self.X, self.neg_synapse_0, out=self.neg_input.reshape(self.bits, self.hidden))
+        """Set the example (X: (B, 2) bits, Y: (B, 1) bits) and freeze this iteration's weights.
+
+        X and Y are kept by reference, not copied: they must not change during the iteration.
+        """
+        self.X = X
+        self.Y = Y.reshape(self.bits, 1, 1)
+        np.negative(net.params, self.neg_params)
+        np.dot(X, self.neg_synapse_0, self._neg_input_2d)
 
     def forward(self, start: int, stop: int) -> None:
         """Timesteps start..stop-1: layer_1[t+1] from input bits t and layer_1[t]."""
@@ -92,14 +99,15 @@ class IterationKernel:
         recurrent = self.neg_synapse_h
         exp, dot, reciprocal = np.exp, np.dot, np.reciprocal
         for t in range(start, stop):
+            # (outputs passed positionally: keyword parsing costs a visible share here)
             if t == 0:
-                exp(inputs[0], out=row)  # the state before the first timestep is zero
+                exp(inputs[0], row)  # the state before the first timestep is zero
             else:
-                dot(states[t], recurrent, out=row)
+                dot(states[t], recurrent, row)
                 row += inputs[t]
-                exp(row, out=row)
+                exp(row, row)
             row += ones
-            reciprocal(row, out=states[t + 1])  # correctly rounded, as 1 / (...) is
+            reciprocal(row, states[t + 1])  # correctly rounded, as 1 / (...) is
 
     def outputs(self, start: int, stop: int) -> None:
         """layer_2 for timesteps start..stop-1, whose layer_1 are known.
@@ -109,20 +117,20 @@ class IterationKernel:
         timesteps cost one numpy call and still round the same way.
         """
         logit = self.neg_logit[start:stop]
-        np.matmul(self.layer_1[start + 1 : stop + 1], self.neg_synapse_1, out=logit)
+        np.matmul(self.layer_1[start + 1 : stop + 1], self.neg_synapse_1, logit)
         out = self.layer_2[start:stop]
-        np.exp(logit, out=out)
+        np.exp(logit, out)
         out += 1.0
-        np.reciprocal(out, out=out)
+        np.reciprocal(out, out)
 
     def score(self) -> float:
         """layer_2_error, layer_2_delta and overallError once all outputs are known."""
-        np.subtract(self.Y, self.layer_2, out=self.layer_2_error)
-        np.subtract(1.0, self.layer_2, out=self._slope_2)
+        np.subtract(self.Y, self.layer_2, self.layer_2_error)
+        np.subtract(1.0, self.layer_2, self._slope_2)
         self._slope_2 *= self.layer_2
-        np.multiply(self.layer_2_error, self._slope_2, out=self.layer_2_delta)
+        np.multiply(self.layer_2_error, self._slope_2, self.layer_2_delta)
         total = 0.0  # the tutorial sums the timesteps' errors one by one, in order
-        for value in self.layer_2_error.reshape(-1).tolist():
+        for value in self._error_flat.tolist():
             total += abs(value)
         self.overall_error = total
         return total
@@ -131,9 +139,9 @@ class IterationKernel:
 
     def prepare_backward(self, net: RNN) -> None:
         """The parts of every layer_1_delta that do not depend on later timesteps."""
-        np.multiply(self.layer_2_delta, net.synapse_1.T, out=self._out_term)
-        hidden = self.layer_1[1:]
-        np.subtract(1.0, hidden, out=self._slope_1)
+        np.multiply(self.layer_2_delta, net.synapse_1.T, self._out_term)
+        hidden = self._state_rows_after
+        np.subtract(1.0, hidden, self._slope_1)
         self._slope_1 *= hidden
 
     def backward(self, net: RNN, start: int, stop: int) -> None:
@@ -144,23 +152,24 @@ class IterationKernel:
         last = self.bits - 1
         for t in range(start, stop, -1):
             if t == last:
-                multiply(outs[t], slopes[t], out=deltas[t])  # nothing flows back into it
+                multiply(outs[t], slopes[t], deltas[t])  # nothing flows back into it
                 continue
-            dot(deltas[t + 1], recurrent_T, out=row)
+            dot(deltas[t + 1], recurrent_T, row)
             row += outs[t]
-            multiply(row, slopes[t], out=deltas[t])
+            multiply(row, slopes[t], deltas[t])
 
     def update(self, net: RNN) -> None:
         """Sum the timesteps' gradients (last timestep first) and add alpha times them."""
         deltas = self.layer_1_delta
-        np.multiply(self._X_column, deltas, out=self._grad_0)
-        np.multiply(self._state_rows_after, self.layer_2_delta, out=self._grad_1)
-        np.multiply(self._prev_state_column, deltas, out=self._grad_h)
+        multiply, reduce = np.multiply, np.add.reduce
+        multiply(self.X.reshape(self.bits, 2, 1), deltas, self._grad_0)
+        multiply(self._state_rows_after, self.layer_2_delta, self._grad_1)
+        multiply(self._prev_state_column, deltas, self._grad_h)
         # reversed views: summed from the last timestep to the first, as the tutorial does
-        np.add.reduce(self._grad_0[::-1], axis=0, out=self._sum_0)
-        np.add.reduce(self._grad_1[::-1], axis=0, out=self._sum_1_row)
-        np.add.reduce(self._grad_h[::-1], axis=0, out=self._sum_h)
-        np.multiply(self._grad_sum, net.alpha, out=self.last_update)
+        reduce(self._grad_0_backward, 0, None, self._sum_0)
+        reduce(self._grad_1_backward, 0, None, self._sum_1_row)
+        reduce(self._grad_h_backward, 0, None, self._sum_h)
+        multiply(self._grad_sum, net.alpha, self.last_update)
         net.params += self.last_update
         net.iteration += 1
 
