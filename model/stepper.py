@@ -50,6 +50,7 @@ class Snapshot:
     overall_error: float | None  # known once the forward pass is complete
     update_size: tuple[float, float, float] | None  # max |change| of synapse_0, _1, _h
     finite: bool  # False once the weights have overflowed to inf/nan
+    probe: bool = False  # a sum chosen by the user, run forward without training
 
     @property
     def phase_label(self) -> str:
@@ -70,23 +71,29 @@ class Snapshot:
 class Stepper:
     """Drives one RNN through iterations step by step (or many at once)."""
 
+    is_probe = False
+
     def __init__(self, net: RNN) -> None:
         self.net = net
         self.kernel = IterationKernel(net.hidden, net.bits)
+        self._side_kernel: IterationKernel | None = None
         self.last_error: float | None = None
         self._begin_example()
 
     # -- stepping --------------------------------------------------------------------
 
     def _begin_example(self) -> None:
-        net = self.net
-        self._rng_before_example = net.rng.get_state()
-        self.a, self.b = net.draw_example()
-        X, Y = problem_bits(np.array([self.a]), np.array([self.b]), net.bits)
-        self.kernel.load_example(net, X[0], Y[0])
+        self._rng_before_example = self.net.rng.get_state()
+        self._load(*self.net.draw_example())
+
+    def _load(self, a: int, b: int) -> None:
+        """Start an iteration on a + b with the current weights (phase READY)."""
+        self.a, self.b = a, b
+        X, Y = problem_bits(np.array([a]), np.array([b]), self.net.bits)
+        self.kernel.load_example(self.net, X[0], Y[0])
         self.phase, self.timestep = READY, None
         self._forward_done = 0  # timesteps whose forward step has run
-        self._backward_from = net.bits  # lowest timestep whose delta is known
+        self._backward_from = self.net.bits  # lowest timestep whose delta is known
 
     def step(self) -> Snapshot:
         """Advance by one observable step and return the new snapshot."""
@@ -161,6 +168,22 @@ class Stepper:
         self._begin_example()
         return done
 
+    def train_on(self, a: int, b: int) -> float:
+        """One training iteration on a chosen sum, drawn from no random stream.
+
+        The weights change, so an example under way is restarted from its first
+        timestep (same a + b, nothing drawn). Returns the iteration's overallError.
+        """
+        if self._side_kernel is None:
+            self._side_kernel = IterationKernel(self.net.hidden, self.net.bits)
+        X, Y = problem_bits(np.array([a]), np.array([b]), self.net.bits)
+        with np.errstate(all="ignore"):
+            error = self._side_kernel.run(self.net, X[0], Y[0])
+        self.last_error = error
+        if self.phase != UPDATE:
+            self._load(self.a, self.b)
+        return error
+
     def resume_rng_state(self) -> tuple[Any, ...]:
         """The random state a checkpoint should hold: before the example under way."""
         return self.net.rng.get_state() if self.phase == UPDATE else self._rng_before_example
@@ -212,6 +235,7 @@ class Stepper:
             overall_error=kernel.overall_error if scored else None,
             update_size=update_size,
             finite=net.is_finite(),
+            probe=self.is_probe,
         )
 
 
@@ -219,3 +243,55 @@ def _max_abs_per_matrix(update: np.ndarray, hidden: int) -> tuple[float, float, 
     h = hidden
     parts = (update[: 2 * h], update[2 * h : 3 * h], update[3 * h :])
     return tuple(float(np.abs(p).max()) for p in parts)  # type: ignore[return-value]
+
+
+class ProbeStepper(Stepper):
+    """A chosen sum run forward through the current weights: nothing drawn, nothing trained.
+
+    Optionally under an ablation: one hidden unit's activation forced to 0 after every
+    timestep, and/or synapse_h taken as zero (the same ablations `model.probes` measures).
+    """
+
+    is_probe = True
+
+    def __init__(
+        self, net: RNN, a: int, b: int, *, clamped_unit: int | None = None,
+        cut_recurrence: bool = False,
+    ) -> None:
+        limit = net.config.operand_limit
+        if not (0 <= a < limit and 0 <= b < limit):
+            raise ValueError(f"operands must be between 0 and {limit - 1}")
+        if clamped_unit is not None and not 0 <= clamped_unit < net.hidden:
+            raise ValueError(f"unit must be between 0 and {net.hidden - 1}")
+        self._example = (a, b)
+        self.clamped_unit, self.cut_recurrence = clamped_unit, cut_recurrence
+        super().__init__(net)
+
+    def _begin_example(self) -> None:
+        self._rng_before_example = None
+        self._load(*self._example)
+        if self.cut_recurrence:
+            self.kernel.neg_synapse_h[:] = 0.0  # this kernel's copy only; the net is untouched
+
+    @property
+    def done(self) -> bool:
+        return self.phase == FORWARD and self.timestep == self.net.bits - 1
+
+    def _advance(self) -> None:
+        if self.done:
+            return  # a probe stops after the forward pass: no backward, no update
+        super()._advance()
+        if self.clamped_unit is not None:
+            self.kernel.layer_1[self.timestep + 1, 0, self.clamped_unit] = 0.0
+            self.kernel.outputs(self.timestep, self.timestep + 1)
+
+    def run_forward(self) -> Snapshot:
+        while not self.done:
+            self.step()
+        return self.snapshot()
+
+    def train(self, iterations: int, **_: object) -> int:  # type: ignore[override]
+        raise TypeError("a probe never trains; use Stepper.train_on(a, b)")
+
+    def resume_rng_state(self) -> tuple[Any, ...]:
+        return self.net.rng.get_state()

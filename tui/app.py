@@ -8,9 +8,10 @@ only ever sees the immutable progress values it posts.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
@@ -19,7 +20,9 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from model.network import RNN
-from model.stepper import UPDATE, Snapshot, Stepper
+from model.probes import NONE, Ablation
+from model.stepper import UPDATE, ProbeStepper, Snapshot, Stepper
+from tui.explore import ExploreActions, ablation_label
 from tui.training import Probes, TrainingProgress, measure_weights, run_training
 from tui.widgets.error import ErrorPanel
 from tui.widgets.help import HelpScreen
@@ -48,7 +51,7 @@ class Measured(Message):
         self.probes = probes
 
 
-class RNNApp(App[None]):
+class RNNApp(ExploreActions, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "rnn-tui"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -56,13 +59,26 @@ class RNNApp(App[None]):
     BINDINGS = [
         Binding("n,space", "step", "Step", key_display="n"),
         Binding("t", "toggle_training", "Train N"),
-        Binding("escape", "stop_training", "Stop", show=False),
+        Binding("escape", "leave", "Stop / leave probe", show=False),
         Binding("plus", "more", "N×10", key_display="+"),
         Binding("minus", "fewer", "N÷10", key_display="-"),
         Binding("r", "reset", "Reset"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        # exploration tools: in the help screen and the command palette (ctrl+p)
+        Binding("e", "enter_sum", "Your own sum", show=False),
+        Binding("o", "train_on_sum", "Train once on your sum", show=False),
+        Binding("a", "ablate_unit", "Clamp a unit", show=False),
+        Binding("h", "cut_recurrence", "Cut synapse_h", show=False),
+        Binding("x", "clear_ablation", "Remove ablations", show=False),
+        Binding("right_square_bracket", "alpha_up", "alpha x2", show=False),
+        Binding("left_square_bracket", "alpha_down", "alpha /2", show=False),
+        Binding("s", "save", "Save", show=False),
+        Binding("l", "load", "Load", show=False),
+        Binding("w", "weights", "Weights", show=False),
+        Binding("R", "new_network", "New seed/hidden", show=False),
+        Binding("p", "screenshot", "SVG screenshot", show=False),
     ]
 
     def __init__(self, net: RNN) -> None:
@@ -72,6 +88,11 @@ class RNNApp(App[None]):
         self.errors: deque[float] = deque(maxlen=ERROR_WINDOW)
         self.training: TrainingView | None = None
         self._reset_when_stopped = False
+        self.probe: ProbeStepper | None = None  # a user's sum on show, or None
+        self.ablation: Ablation = NONE
+        self.carry_unit: int | None = None
+        self.last_update_size: tuple[float, float, float] | None = None
+        self.last_path = "rnn-tui.npz"
 
     # -- layout ------------------------------------------------------------------------
 
@@ -114,16 +135,23 @@ class RNNApp(App[None]):
         self.query_one(StatusPanel).show(snapshot)
         self.query_one(PhasePanel).show(snapshot, training=self.training is not None)
 
+    def _current(self) -> Stepper:
+        return self.probe if self.probe is not None else self.stepper
+
     def _show_status(self) -> None:
-        self.query_one(StatusPanel).show_training(self.training, self.train_count)
+        self.query_one(StatusPanel).show_training(
+            self.training, self.train_count, ablation_label(self.ablation)
+        )
 
     def _show_errors(self) -> None:
         first = self.stepper.net.iteration - len(self.errors) + 1
         self.query_one(ErrorPanel).show(self.errors, first)
 
     def _show_probes(self, probes: Probes) -> None:
-        self.query_one(ErrorPanel).show_accuracy(probes.accuracy)
+        label = ablation_label(self.ablation) if probes.ablation == self.ablation else ""
+        self.query_one(ErrorPanel).show_accuracy(probes.accuracy, probes.ablated, label)
         self.query_one(HiddenPanel).show_carry(probes.carry_unit, probes.carry_correlation)
+        self.carry_unit = probes.carry_unit
 
     # -- keys ------------------------------------------------------------------------------
 
@@ -140,9 +168,19 @@ class RNNApp(App[None]):
     def action_step(self) -> None:
         if self._refuse_while_training("stepping"):
             return
+        if self.probe is not None:
+            if self.probe.done:
+                self.notify(
+                    "The probe's forward pass is done: o trains on this sum, "
+                    "e enters another, escape goes back.",
+                    timeout=3,
+                )
+            self._show(self.probe.step())
+            return
         snapshot = self.stepper.step()
         self._show(snapshot)
         if snapshot.phase == UPDATE and self.stepper.last_error is not None:
+            self.last_update_size = snapshot.update_size
             self.errors.append(self.stepper.last_error)
             self._show_errors()
             self._measure()
@@ -151,9 +189,10 @@ class RNNApp(App[None]):
         if self.training is not None:
             self.action_stop_training()
             return
+        self.probe = None  # training shows the examples it trains on
         self.training = TrainingView(0, self.train_count, 0.0)
         self._show_status()
-        self._train(self.train_count)
+        self._train(self.train_count, self.ablation)
 
     def action_stop_training(self) -> None:
         if self.training is not None:
@@ -177,13 +216,9 @@ class RNNApp(App[None]):
 
     def _reset(self) -> None:
         net = self.stepper.net
-        self.stepper = Stepper(RNN(net.config))
-        self.stepper.net.alpha = net.alpha
-        self.errors.clear()
-        self._show(self.stepper.snapshot())
-        self._show_errors()
-        self._measure()
-        self.notify("Reset to the seed's initial weights.", timeout=2)
+        fresh = RNN(net.config)
+        fresh.alpha = net.alpha
+        self._replace_network(fresh, "Reset to the seed's initial weights.")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -191,13 +226,14 @@ class RNNApp(App[None]):
     # -- workers -----------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="training")
-    def _train(self, total: int) -> None:
+    def _train(self, total: int, ablation: Ablation) -> None:
         worker = get_current_worker()
         run_training(
             self.stepper,
             total,
             lambda p: self.post_message(Progress(p)),
             lambda: worker.is_cancelled,
+            ablation=ablation,
         )
 
     def on_progress(self, message: Progress) -> None:
@@ -227,13 +263,23 @@ class RNNApp(App[None]):
             net.synapse_h.copy(),
             net.bits,
             net.iteration,
+            self.ablation,
         )
 
     @work(thread=True, exclusive=True, group="measure")
-    def _measure_in_background(self, s0, s1, sh, bits: int, iteration: int) -> None:
-        probes = measure_weights(s0, s1, sh, bits, iteration)
+    def _measure_in_background(
+        self, s0, s1, sh, bits: int, iteration: int, ablation: Ablation
+    ) -> None:
+        probes = measure_weights(s0, s1, sh, bits, iteration, ablation)
         if not get_current_worker().is_cancelled:
             self.post_message(Measured(probes))
 
     def on_measured(self, message: Measured) -> None:
         self._show_probes(message.probes)
+
+    def get_system_commands(self, screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.action not in ("quit", "help"):
+                action = getattr(self, f"action_{binding.action}")
+                yield SystemCommand(binding.description, f"key {binding.key}", action)

@@ -12,7 +12,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from model.probes import carry_probe, evaluate
+import numpy as np
+
+from model.probes import NONE, Ablation, Accuracy, carry_probe, evaluate
 from model.stepper import Snapshot, Stepper
 from model.trainer import ChunkReport
 from tui.widgets.error import AccuracyView
@@ -26,6 +28,8 @@ class Probes:
     accuracy: AccuracyView
     carry_unit: int | None
     carry_correlation: float | None
+    ablated: AccuracyView | None = None  # accuracy under the active ablation, if any
+    ablation: Ablation = NONE
 
 
 @dataclass(frozen=True)
@@ -40,18 +44,30 @@ class TrainingProgress:
     problem: str = ""  # set when training stopped on an unexpected error
 
 
-def measure(stepper: Stepper) -> Probes:
+def measure(stepper: Stepper, ablation: Ablation = NONE) -> Probes:
     """Accuracy and the carry-like unit of the current weights (works on copies)."""
     net = stepper.net
     s0, s1, sh = net.synapse_0.copy(), net.synapse_1.copy(), net.synapse_h.copy()
-    return measure_weights(s0, s1, sh, net.bits, net.iteration)
+    return measure_weights(s0, s1, sh, net.bits, net.iteration, ablation)
 
 
-def measure_weights(s0, s1, sh, bits: int, iteration: int) -> Probes:
-    acc = evaluate(s0, s1, sh, bits)
-    view = AccuracyView(acc.exact, acc.per_bit, acc.count, acc.sampled, iteration)
+def _view(acc: Accuracy, iteration: int) -> AccuracyView:
+    return AccuracyView(acc.exact, acc.per_bit, acc.count, acc.sampled, iteration)
+
+
+def measure_weights(
+    s0: np.ndarray,
+    s1: np.ndarray,
+    sh: np.ndarray,
+    bits: int,
+    iteration: int,
+    ablation: Ablation = NONE,
+) -> Probes:
+    """Accuracy (and under `ablation`, if any) and the carry-like unit of these weights."""
+    view = _view(evaluate(s0, s1, sh, bits), iteration)
+    ablated = None if ablation == NONE else _view(evaluate(s0, s1, sh, bits, ablation), iteration)
     probe = carry_probe(s0, s1, sh, bits)
-    return Probes(view, probe.unit, probe.correlation)
+    return Probes(view, probe.unit, probe.correlation, ablated, ablation)
 
 
 def run_training(
@@ -60,6 +76,7 @@ def run_training(
     post: Callable[[TrainingProgress], None],
     cancelled: Callable[[], bool],
     *,
+    ablation: Ablation = NONE,
     frame_interval: float = FRAME_INTERVAL,
     probe_interval: float = PROBE_INTERVAL,
     clock: Callable[[], float] = time.perf_counter,
@@ -80,7 +97,7 @@ def run_training(
             return
         probes = None
         if now - last_probe >= probe_interval:
-            probes = measure(stepper)
+            probes = measure(stepper, ablation)
             last_probe = clock()
         rate = report.done / max(now - started, 1e-9)
         post(
@@ -110,7 +127,7 @@ def run_training(
             done,
             total,
             done / elapsed,
-            measure(stepper),
+            measure(stepper, ablation),
             finished=True,
             problem=problem,
         )

@@ -69,14 +69,21 @@ class ErrorPanel(Widget):
         self.errors: tuple[float, ...] = ()
         self.first_iteration = 1  # iteration number of errors[0]
         self.accuracy: AccuracyView | None = None
+        self.ablated: AccuracyView | None = None
+        self.ablation_label = ""
 
     def show(self, errors: Sequence[float], first_iteration: int) -> None:
         self.errors = tuple(errors)
         self.first_iteration = first_iteration
         self.refresh()
 
-    def show_accuracy(self, accuracy: AccuracyView | None) -> None:
-        self.accuracy = accuracy
+    def show_accuracy(
+        self,
+        accuracy: AccuracyView | None,
+        ablated: AccuracyView | None = None,
+        ablation_label: str = "",
+    ) -> None:
+        self.accuracy, self.ablated, self.ablation_label = accuracy, ablated, ablation_label
         self.refresh()
 
     def render(self) -> Text:
@@ -110,6 +117,12 @@ class ErrorPanel(Widget):
             line.append(f"{acc.exact:.2%}", f"bold {good}")
             line.append(f" bits {acc.per_bit:.1%}")
             lines.append(line)
-            kind = "a sample of" if acc.sampled else "all"
-            lines.append(Text(f"{kind} {acc.count:,} sums", "dim"))
+            if self.ablation_label:
+                line = Text(f"ablated ({self.ablation_label}) ", "bold magenta")
+                if self.ablated is not None:
+                    line.append(f"{self.ablated.exact:.2%}", "bold magenta")
+                lines.append(line)
+            else:
+                kind = "a sample of" if acc.sampled else "all"
+                lines.append(Text(f"{kind} {acc.count:,} sums", "dim"))
         return lines_to_text(lines[:height] if height else lines)

@@ -38,14 +38,16 @@ class StatusPanel(Widget):
         self.snapshot: Snapshot | None = None
         self.train_count = 1000
         self.training: TrainingView | None = None
-        self.note = ""
+        self.ablation = ""
 
     def show(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self.refresh()
 
-    def show_training(self, training: TrainingView | None, train_count: int) -> None:
-        self.training, self.train_count = training, train_count
+    def show_training(
+        self, training: TrainingView | None, train_count: int, ablation: str = ""
+    ) -> None:
+        self.training, self.train_count, self.ablation = training, train_count, ablation
         self.refresh()
 
     def render(self) -> Text:
@@ -60,7 +62,12 @@ class StatusPanel(Widget):
             head.append("  DIVERGED (r resets)", "bold red")
         lines.append(head)
         phase = Text("phase ")
-        phase.append(snap.phase_label if self.training is None else "training", "bold cyan")
+        if self.training is not None:
+            phase.append("training", "bold cyan")
+        elif snap.probe:
+            phase.append(f"PROBE {snap.phase_label}", "bold reverse magenta")
+        else:
+            phase.append(snap.phase_label, "bold cyan")
         lines.append(phase)
         bits = f" bits {snap.bits}" if snap.bits != 8 else ""
         lines.append(Text(f"seed {snap.seed} alpha {snap.alpha:g} hidden {snap.hidden}{bits}"))
@@ -70,7 +77,12 @@ class StatusPanel(Widget):
         lines.append(count)
         run = self.training
         if run is None:
-            lines.append(Text(""))
+            note = Text("")
+            if self.ablation:  # always on screen while active
+                note.append(f"ABLATION {self.ablation}", "bold reverse magenta")
+            elif snap.probe:
+                note.append("probe: weights unchanged", "magenta")
+            lines.append(note)
         else:
             label = f" {run.done / max(run.total, 1):4.0%} {run.rate:,.0f} it/s"
             bar = progress_bar(run.done / max(run.total, 1), max(width - len(label) - 2, 4))

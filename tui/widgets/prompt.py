@@ -1,0 +1,54 @@
+"""A one-line question in a modal: typed answer checked in place, Escape to cancel.
+
+The checker returns (value, None) when the text is acceptable or (None, message) when
+it is not; a bad answer keeps the prompt open with the message under the input, so
+nothing changes until the user types something valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label
+
+Checker = Callable[[str], tuple[Any, str | None]]
+
+
+class PromptScreen(ModalScreen[Any]):
+    DEFAULT_CSS = """
+    PromptScreen { align: center middle; }
+    PromptScreen > Vertical {
+        width: 64; height: auto; border: round $accent; background: $surface; padding: 0 1;
+    }
+    PromptScreen #question { text-style: bold; width: 100%; }
+    PromptScreen #hint, PromptScreen #problem { width: 100%; }
+    PromptScreen #hint { color: $text-muted; }
+    PromptScreen #problem { color: $error; text-style: bold; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, question: str, check: Checker, *, value: str = "", hint: str = "") -> None:
+        super().__init__()
+        self.question, self.check, self.initial, self.hint = question, check, value, hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question, id="question")
+            yield Input(value=self.initial, id="answer")
+            yield Label(self.hint, id="hint")
+            yield Label("", id="problem")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        value, problem = self.check(event.value)
+        if problem is not None:
+            self.query_one("#problem", Label).update(problem)
+            return
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
