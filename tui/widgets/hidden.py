@@ -94,6 +94,9 @@ class HiddenPanel(Widget):
             carry.append(grid.centered(str(carries[t])), MARKED if t == now else "bold yellow")
         carry.append(" true carry in", "dim")
         lines.append(carry)
+        if len(lines) < self.size.height:  # a spare line: the key to the shades
+            legend = "+/- sign, ·░▒▓█ size" if backward else "·░▒▓█ = 0 to 1, blank = not yet"
+            lines.append(grid.label("").append(legend, "dim"))
         return lines_to_text(lines)
 
     @staticmethod
