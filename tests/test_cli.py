@@ -83,9 +83,14 @@ def test_conflicting_options_with_a_checkpoint(tmp_path) -> None:
 
 def test_csv_history(tmp_path) -> None:
     path = tmp_path / "errors.csv"
-    result = run_cli("train", "--iterations", "300", "--quiet", "--csv", str(path))
+    result = run_cli(
+        "train", "--iterations", "300", "--log-every", "100", "--quiet", "--csv", str(path)
+    )
     assert result.returncode == 0
     rows = path.read_text().splitlines()
-    assert rows[0] == "iteration,overallError" and len(rows) == 301
+    assert rows[0] == "iteration,overallError,exactAccuracy" and len(rows) == 301
     first = rows[1].split(",")
     assert first[0] == "1" and float(first[1]) == pytest.approx(3.45638663, abs=5e-9)
+    # accuracy where measured: after the iterations that print a block (j % 100 == 0 here)
+    assert 0.0 <= float(first[2]) <= 1.0
+    assert [r.split(",")[0] for r in rows[1:] if r.split(",")[2]] == ["1", "101", "201"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -115,6 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--quiet", action="store_true", help="print no progress blocks")
 
+    serve = commands.add_parser(
+        "serve", help="serve the app to web browsers (needs the 'serve' extra: textual-serve)"
+    )
+    _add_model_options(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=_whole("port", 1, 65535), default=8000,
+                       help="port to listen on (default 8000)")
+
     evaluate = commands.add_parser("eval", help="exhaustive accuracy of a saved checkpoint")
     evaluate.add_argument("--load", metavar="CKPT", required=True, help="checkpoint to evaluate")
     return parser
@@ -203,25 +212,37 @@ def run_train(args: argparse.Namespace) -> int:
         _check_writable_target(args.csv, "CSV file")
     net = _network_from(args)
     start_iteration = net.iteration
-    csv_file = open(args.csv, "w", encoding="utf-8") if args.csv else None  # noqa: SIM115
+    try:
+        csv_file = open(args.csv, "w", encoding="utf-8") if args.csv else None  # noqa: SIM115
+    except OSError as err:
+        raise UsageError(f"cannot write CSV file {args.csv!r}: {err.strerror}") from None
     out = sys.stdout
+    measured: dict[int, float] = {}  # iteration -> exhaustive exact accuracy, at log points
 
-    def log(report) -> None:
-        out.write(_tutorial_block(report) + "\n")
+    def log(report) -> None:  # noqa: ANN001 - model.trainer.ExampleReport
+        if not args.quiet:
+            out.write(_tutorial_block(report) + "\n")
+        if csv_file is not None:
+            from model.probes import evaluate
 
-    def record(chunk) -> None:
+            acc = evaluate(net.synapse_0, net.synapse_1, net.synapse_h, net.bits)
+            measured[report.iteration + 1] = acc.exact
+
+    def record(chunk) -> None:  # noqa: ANN001 - model.trainer.ChunkReport
         assert csv_file is not None
-        first = chunk.iteration - len(chunk.errors)
-        csv_file.writelines(f"{first + i + 1},{e!r}\n" for i, e in enumerate(chunk.errors))
+        first = chunk.iteration - len(chunk.errors) + 1
+        for i, error in enumerate(chunk.errors):
+            accuracy = measured.pop(first + i, None)
+            csv_file.write(f"{first + i},{error!r},{'' if accuracy is None else accuracy}\n")
 
     if csv_file is not None:
-        csv_file.write("iteration,overallError\n")
+        csv_file.write("iteration,overallError,exactAccuracy\n")
     began = time.perf_counter()
     try:
         train(
             net,
             args.iterations,
-            log_every=0 if args.quiet else args.log_every,
+            log_every=args.log_every,
             on_log=log,
             on_chunk=record if csv_file is not None else None,
         )
@@ -263,6 +284,29 @@ def run_app(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    """Each browser session gets its own `rnn-tui` process with these options."""
+    _network_from(args)  # refuse bad options and files now, not in every browser tab
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        raise UsageError(
+            "serving needs textual-serve: pip install 'rnn-tui[serve]' (or pip install "
+            "textual-serve)"
+        ) from None
+    options = []
+    for name in ("seed", "hidden", "alpha", "bits"):
+        value = getattr(args, name, None)
+        if value is not None:
+            options += [f"--{name}", str(value)]
+    if args.load is not None:
+        options += ["--load", os.path.abspath(args.load)]
+    command = shlex.join([sys.executable, "-m", "tui", *options])
+    print(f"rnn-tui: serving on http://{args.host}:{args.port} (ctrl+c stops)", file=sys.stderr)
+    Server(command, host=args.host, port=args.port, title="rnn-tui").serve()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -271,6 +315,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_train(args)
         if args.command == "eval":
             return run_eval(args)
+        if args.command == "serve":
+            return run_serve(args)
         return run_app(args)
     except UsageError as err:
         print(f"rnn-tui: error: {err}", file=sys.stderr)

@@ -1,0 +1,67 @@
+"""`rnn-tui serve`: the app over the web with textual-serve."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from conftest import ROOT, run_cli
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def served():
+    pytest.importorskip("textual_serve", reason="the 'serve' extra (textual-serve) is missing")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "serve", "--port", str(port), "--seed", "0"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 20
+    page = b""
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                page = response.read()
+                break
+        except OSError:
+            time.sleep(0.2)
+    yield url, page
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_serve_answers_with_the_app_page(served) -> None:
+    url, page = served
+    assert page, f"nothing served at {url}"
+    assert b"rnn-tui" in page  # the page title
+    assert b"textual" in page.lower()
+
+
+def test_serve_refuses_bad_options_first() -> None:
+    result = run_cli("serve", "--port", "0", timeout=30)
+    assert result.returncode == 2 and "port must be between 1 and 65535" in result.stderr
+    result = run_cli("serve", "--load", "/no/such.npz", timeout=30)
+    assert result.returncode == 2 and result.stderr.startswith("rnn-tui: error: ")
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed here")
+def test_a_browser_sees_the_app(served) -> None:  # pragma: no cover - needs chromium
+    url, _ = served
+    dom = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+         "--disable-background-networking", "--virtual-time-budget=8000", "--dump-dom", url],
+        capture_output=True, text=True, timeout=60,
+    ).stdout
+    assert "rnn-tui" in dom
