@@ -14,9 +14,13 @@ import shlex
 import sys
 import time
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from tui import __version__
+
+if TYPE_CHECKING:  # `train` and `eval` import the model lazily, to start fast
+    from model.network import RNN
+    from model.trainer import ChunkReport, ExampleReport
 
 USAGE_ERROR = 2
 MAX_ITERATIONS = 100_000_000  # a bound, so no typo turns into a run of days
@@ -132,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
 # -- building the network --------------------------------------------------------------
 
 
-def _network_from(args: argparse.Namespace):
+def _network_from(args: argparse.Namespace) -> RNN:
     """The network the options describe: a fresh one, or a checkpoint's."""
     from model.checkpoint import CheckpointError, load_checkpoint
     from model.config import RNNConfig
@@ -173,7 +177,7 @@ def _check_writable_target(path: str, what: str) -> None:
 # -- subcommands -------------------------------------------------------------------------
 
 
-def _tutorial_block(report) -> str:
+def _tutorial_block(report: ExampleReport) -> str:
     """The five lines the tutorial prints every 1000 iterations."""
     import numpy as np
 
@@ -191,7 +195,7 @@ def _tutorial_block(report) -> str:
     )
 
 
-def _accuracy_line(net) -> str:
+def _accuracy_line(net: RNN) -> str:
     from model.probes import evaluate
 
     acc = evaluate(net.synapse_0, net.synapse_1, net.synapse_h, net.bits)
@@ -219,7 +223,7 @@ def run_train(args: argparse.Namespace) -> int:
     out = sys.stdout
     measured: dict[int, float] = {}  # iteration -> exhaustive exact accuracy, at log points
 
-    def log(report) -> None:  # noqa: ANN001 - model.trainer.ExampleReport
+    def log(report: ExampleReport) -> None:
         if not args.quiet:
             out.write(_tutorial_block(report) + "\n")
         if csv_file is not None:
@@ -228,7 +232,7 @@ def run_train(args: argparse.Namespace) -> int:
             acc = evaluate(net.synapse_0, net.synapse_1, net.synapse_h, net.bits)
             measured[report.iteration + 1] = acc.exact
 
-    def record(chunk) -> None:  # noqa: ANN001 - model.trainer.ChunkReport
+    def record(chunk: ChunkReport) -> None:
         assert csv_file is not None
         first = chunk.iteration - len(chunk.errors) + 1
         for i, error in enumerate(chunk.errors):
