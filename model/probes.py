@@ -137,18 +137,31 @@ def _check(
     return s0, s1, sh, hidden
 
 
-def _is_exhaustive(bits: int) -> bool:
-    return 4 ** (bits - 1) <= EXHAUSTIVE_MAX_PAIRS
+WORK_BUDGET = 1 << 28  # multiply-adds a sampled measurement may spend (~0.1 s)
+EXHAUSTIVE_MAX_WORK = 1 << 32  # beyond this (hidden > ~300 at 8 bits) sample instead
+MIN_SAMPLE = 256
 
 
-def _pairs(bits: int) -> tuple[np.ndarray, np.ndarray]:
+def _is_exhaustive(bits: int, hidden: int) -> bool:
+    states = sum(4**t for t in range(1, bits)) + 4 ** (bits - 1)  # distinct prefix states
+    return 4 ** (bits - 1) <= EXHAUSTIVE_MAX_PAIRS and states * hidden * hidden <= (
+        EXHAUSTIVE_MAX_WORK
+    )
+
+
+def sample_size(bits: int, hidden: int) -> int:
+    """Pairs in the seeded sample: fewer for big networks, so a measurement stays quick."""
+    return max(MIN_SAMPLE, min(SAMPLE_SIZE, WORK_BUDGET // (bits * hidden * hidden)))
+
+
+def _pairs(bits: int, hidden: int) -> tuple[np.ndarray, np.ndarray]:
     """The operand pairs a probe covers: every pair, or the fixed seeded sample. (n,), (n,)"""
     limit = 1 << (bits - 1)
-    if _is_exhaustive(bits):
+    if _is_exhaustive(bits, hidden):
         grid = np.arange(limit, dtype=np.int64)
         return np.repeat(grid, limit), np.tile(grid, limit)
     rng = np.random.default_rng(SAMPLE_SEED)
-    drawn = rng.integers(0, limit, size=(2, SAMPLE_SIZE), dtype=np.int64)
+    drawn = rng.integers(0, limit, size=(2, sample_size(bits, hidden)), dtype=np.int64)
     return drawn[0], drawn[1]
 
 
@@ -271,12 +284,12 @@ def evaluate_naive(
 
     Covers the same pairs as `evaluate` (all of them, or the same seeded sample).
     """
-    s0, s1, sh, _ = _check(synapse_0, synapse_1, synapse_h, bits, ablation)
+    s0, s1, sh, hidden = _check(synapse_0, synapse_1, synapse_h, bits, ablation)
     assert s1 is not None
-    a, b = _pairs(bits)
+    a, b = _pairs(bits, hidden)
     with np.errstate(all="ignore"):
         correct = _pair_correct(s0, s1, sh, a, b, bits, ablation)
-    return _accuracy(correct, bits, sampled=not _is_exhaustive(bits))
+    return _accuracy(correct, bits, sampled=not _is_exhaustive(bits, hidden))
 
 
 # -- the fast route: hidden states shared by every pair with the same low bits -----------
@@ -447,12 +460,12 @@ def evaluate(
     Exhaustive widths use prefix sharing (see the module docstring): all 16,384 8-bit sums
     in a few milliseconds. Diverged weights give no warnings; NaN outputs count as wrong.
     """
-    s0, s1, sh, _ = _check(synapse_0, synapse_1, synapse_h, bits, ablation)
+    s0, s1, sh, hidden = _check(synapse_0, synapse_1, synapse_h, bits, ablation)
     assert s1 is not None
     with np.errstate(all="ignore"):
-        if _is_exhaustive(bits):
+        if _is_exhaustive(bits, hidden):
             return _evaluate_prefix(s0, s1, sh, bits, ablation)
-        a, b = _pairs(bits)
+        a, b = _pairs(bits, hidden)
         return _accuracy(_pair_correct(s0, s1, sh, a, b, bits, ablation), bits, sampled=True)
 
 
@@ -516,7 +529,7 @@ def carry_probe(
     first = 1 if bits >= 3 else 0
     moments = _Moments(hidden)
     with np.errstate(all="ignore"):
-        if _is_exhaustive(bits):
+        if _is_exhaustive(bits, hidden):
             for level in _walk_levels(s0, sh, bits, NONE):
                 t, states = level.t, level.states
                 if t < first:
@@ -526,7 +539,7 @@ def carry_probe(
                 weight = 4 ** (n_op - (t + 1))
                 moments.add(states.reshape(-1, hidden), carry_out.reshape(-1), weight)
         else:
-            a, b = _pairs(bits)
+            a, b = _pairs(bits, hidden)
             carries = (a + b) ^ a ^ b  # bit t+1: carry out of position t
             for rows, t, state in _forward_batches(s0, sh, a, b, bits, NONE):
                 if first <= t < n_op:

@@ -249,6 +249,7 @@ class RNNApp(ExploreActions, App[None]):
         if progress.probes is not None:
             self._show_probes(progress.probes)
         if progress.finished:
+            self._measure()
             if progress.problem:
                 self.notify(progress.problem, severity="error")
             if self._reset_when_stopped:
