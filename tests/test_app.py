@@ -162,7 +162,12 @@ async def test_help_screen_lists_keys_and_panels() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
         text = screen_text(app)
-        for word in ("space", "escape", "ctrl+c", "inputs", "hidden", "overallError"):
+        for word in ("space", "escape", "ctrl+c", "your own sum", "ablations", "screenshot"):
+            assert word in text
+        await pilot.press("end")  # the panels are further down at 80x24
+        await pilot.pause()
+        text = screen_text(app)
+        for word in ("inputs", "hidden", "layer_1_delta", "overallError"):
             assert word in text
         await pilot.press("escape")
         assert "Keys" not in screen_text(app)

@@ -19,6 +19,17 @@ KEYS = [
     ("q, ctrl+c", "quit"),
 ]
 
+TOOLS = [
+    ("e", "your own sum a + b, run forward by n without training (PROBE)"),
+    ("o", "train one iteration on your sum, on purpose"),
+    ("a / h / x", "clamp a unit to 0 / cut synapse_h / remove ablations"),
+    ("] / [", "double / halve alpha"),
+    ("s / l", "save / load a checkpoint"),
+    ("w", "weights as heatmaps, last update, 16- and 32-bit sums"),
+    ("R", "new network: seed and hidden size"),
+    ("p", "save an SVG screenshot"),
+]
+
 PANELS = [
     ("inputs", "a and b as bits, MSB left; [t] marks the current timestep"),
     (
@@ -47,6 +58,10 @@ def help_text() -> Text:
     text.append("rnn-tui — Trask's binary-addition RNN, one timestep at a time\n", "bold")
     text.append("Keys\n", "bold underline")
     for key, what in KEYS:
+        text.append(f" {key:<10}", "bold cyan")
+        text.append(f"{what}\n")
+    text.append("Tools (also in ctrl+p)\n", "bold underline")
+    for key, what in TOOLS:
         text.append(f" {key:<10}", "bold cyan")
         text.append(f"{what}\n")
     text.append("Panels\n", "bold underline")
