@@ -52,7 +52,8 @@ class SumsPanel(Widget):
                 pred.append(text, MARKED if t == now else style)
             true.append(grid.centered(str(want)), MARKED if t == now else "bold")
         pred.append(" ")
-        pred.append(f"{snap.a} + {snap.b} = {snap.predicted_value}", "bold")
+        answer = snap.predicted_value if any(known) else "?"
+        pred.append(f"{snap.a} + {snap.b} = {answer}", "bold")
         true.append(" ")
         wrong = sum(
             1
