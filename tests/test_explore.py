@@ -104,7 +104,7 @@ async def test_ablating_the_carry_unit_lowers_accuracy_side_by_side() -> None:
         await pilot.press("enter")
         await settle(pilot)
         text = screen_text(app)
-        assert "accuracy 100.00%" in text
+        assert "exact 100.00%" in text
         assert f"ablated (h{unit}=0) {expected.exact:.2%}" in text
         assert expected.exact < 0.5
         assert f"ABLATION h{unit}=0" in text

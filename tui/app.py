@@ -7,6 +7,7 @@ only ever sees the immutable progress values it posts.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Iterable
 
@@ -93,6 +94,7 @@ class RNNApp(ExploreActions, App[None]):
         self.carry_unit: int | None = None
         self.last_update_size: tuple[float, float, float] | None = None
         self.last_path = "rnn-tui.npz"
+        self._last_refusal = -1e9
 
     # -- layout ------------------------------------------------------------------------
 
@@ -158,11 +160,14 @@ class RNNApp(ExploreActions, App[None]):
     def _refuse_while_training(self, what: str) -> bool:
         if self.training is None:
             return False
-        self.notify(
-            f"Training is running: press t or escape to stop it before {what}.",
-            severity="warning",
-            timeout=3,
-        )
+        now = time.monotonic()
+        if now - self._last_refusal > 1.5:  # keys mashed during training: one message
+            self._last_refusal = now
+            self.notify(
+                f"Training is running: press t or escape to stop it before {what}.",
+                severity="warning",
+                timeout=3,
+            )
         return True
 
     def action_step(self) -> None:

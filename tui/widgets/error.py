@@ -109,13 +109,13 @@ class ErrorPanel(Widget):
             lines.append(Text("no iteration finished yet", "dim"))
         acc = self.accuracy
         if acc is None:
-            lines.append(Text("accuracy: measuring…", "dim"))
+            lines.append(Text("exact accuracy: measuring…", "dim"))
             lines.append(Text(""))
         else:
             good = "green" if acc.exact == 1.0 else ("yellow" if acc.exact > 0.5 else "red")
-            line = Text("accuracy ")
+            line = Text("exact ")
             line.append(f"{acc.exact:.2%}", f"bold {good}")
-            line.append(f" bits {acc.per_bit:.1%}")
+            line.append(f" per bit {acc.per_bit:.1%}")
             lines.append(line)
             if self.ablation_label:
                 line = Text(f"ablated ({self.ablation_label}) ", "bold magenta")
