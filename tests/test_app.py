@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from conftest import run_cli
 from screen import run_in_pty, screen_lines, screen_text
+from textual.pilot import Pilot
 
 from model.checkpoint import load_checkpoint
 from model.config import RNNConfig
@@ -23,7 +24,7 @@ def row(lines: list[str], start: str) -> str:
     return next(line for line in lines if line.startswith(start))
 
 
-async def settle(pilot) -> None:
+async def settle(pilot: Pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 

@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 from screen import screen_text
+from textual.pilot import Pilot
 
 from model.checkpoint import load_checkpoint, save_checkpoint
 from model.config import RNNConfig
@@ -23,12 +24,12 @@ def trained_app(iterations: int = 8000) -> RNNApp:
     return RNNApp(net)
 
 
-async def settle(pilot) -> None:  # noqa: ANN001
+async def settle(pilot: Pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
 
-async def answer(pilot, text: str) -> None:  # noqa: ANN001
+async def answer(pilot: Pilot, text: str) -> None:
     """Type into the open prompt (replacing what it holds) and press enter."""
     await pilot.press("ctrl+a", "ctrl+k")  # clear a pre-filled answer
     await pilot.press(*text)

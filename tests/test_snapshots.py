@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from textual.pilot import Pilot
 
 from model.config import RNNConfig
 from model.network import RNN
 from tui.app import RNNApp
 
 
-async def eight_steps(pilot) -> None:
+async def eight_steps(pilot: Pilot) -> None:
     await pilot.press(*"n" * 8)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
@@ -22,7 +23,7 @@ def test_main_screen_after_eight_steps(snap_compare, size: tuple[int, int]) -> N
 
 
 def test_backward_pass_shows_layer_1_delta(snap_compare) -> None:
-    async def into_backward(pilot) -> None:
+    async def into_backward(pilot: Pilot) -> None:
         await pilot.press(*"n" * 11)
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
