@@ -170,6 +170,8 @@ async def test_help_screen_lists_keys_and_panels() -> None:
         text = screen_text(app)
         for word in ("inputs", "hidden", "layer_1_delta", "overallError"):
             assert word in text
+        await pilot.press("n", "t")  # keys of the main screen do nothing behind the help
+        assert app.stepper.snapshot().phase == "ready" and app.training is None
         await pilot.press("escape")
         assert "Keys" not in screen_text(app)
 

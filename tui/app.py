@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.message import Message
+from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
@@ -282,6 +283,12 @@ class RNNApp(ExploreActions, App[None]):
 
     def on_measured(self, message: Measured) -> None:
         self._show_probes(message.probes)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While help, a prompt or the weights are open, keys belong to them: the app's
+        # keys must not step or train the network hidden behind.
+        behind_a_modal = isinstance(self.screen, ModalScreen)
+        return not behind_a_modal or action in ("quit", "command_palette")
 
     def get_system_commands(self, screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
