@@ -38,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tmuxapp import ITERATION, TmuxApp, commandline, describe, use_tree  # noqa: E402
+from tmuxapp import ITERATION, TmuxApp, commandline, describe, machine, use_tree
 
 WINDOWS = 3
 SECONDS = 10.0
@@ -184,7 +184,7 @@ def main() -> None:
         total_seconds = sum(w.seconds for w in windows)
 
     cmd = commandline()
-    print(f"app: {describe(tree)}")
+    print(f"app: {describe(tree)}; machine: {machine()}")
     print(f"== bandwidth during continuous training, 80x24, TERM=xterm-256color  [{cmd}]")
     for i, w in enumerate(windows, 1):
         print(
@@ -196,16 +196,17 @@ def main() -> None:
     rate = statistics.median(w.per_second for w in windows)
     per_frame = statistics.median(w.nbytes / max(w.status_rewrites, 1) for w in windows)
     verdict = "OK" if kbps <= TARGET_KBPS else "MISSED"
-    print(f"   median bandwidth      {kbps:6.1f} KB/s   (target <= {TARGET_KBPS:g} KB/s)  {verdict}")
+    print(f"   median bandwidth      {kbps:6.1f} KB/s  (target <= {TARGET_KBPS:g} KB/s)  {verdict}")
     verdict = "OK" if rate >= TARGET_UPDATES else "MISSED"
-    print(f"   median screen updates {rate:6.1f} /s     (target >= {TARGET_UPDATES:g}/s)  {verdict}")
+    print(f"   median screen updates {rate:6.1f} /s    (target >= {TARGET_UPDATES:g}/s)  {verdict}")
     print(f"   median bytes per screen update {per_frame:,.0f}")
 
     kinds, widgets, both = breakdown(data, cells)
     total = sum(kinds.values())
     print(f"== bytes by kind, all windows ({total:,} bytes in {total_seconds:.1f} s)  [{cmd}]")
     for kind, size in kinds.most_common():
-        print(f"   {kind:<20} {size:9,} bytes  {size / total:6.1%}  {size / total_seconds / 1000:6.1f} KB/s")
+        kbps = size / total_seconds / 1000
+        print(f"   {kind:<20} {size:9,} bytes  {size / total:6.1%}  {kbps:6.1f} KB/s")
     print(f"== bytes by panel (charged to the widget under the last cursor move)  [{cmd}]")
     for widget, size in widgets.most_common():
         sgr = both[(widget, "sgr style (colour)")] + both[(widget, "sgr reset ESC[0m")]

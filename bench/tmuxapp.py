@@ -1,15 +1,17 @@
 """Drive the real `rnn-tui` app in tmux, on a private tmux server, for the app benchmarks.
 
-Shared by bench_bandwidth.py, bench_app_speed.py, bench_latency.py and bench_memory.py.
-Each benchmark starts its own tmux server (`tmux -L <socket>`), so it never touches the
-user's sessions, and kills that server when done (also on Ctrl+C or an exception).
+Shared by bench_bandwidth.py, bench_app_speed.py, bench_latency.py and bench_memory.py
+(and, for `--tree` and the rnn-tui path, bench_startup.py). Each benchmark starts its own
+tmux server (`tmux -L <name>-<pid>`), so it never touches anyone's sessions, and kills that
+server when done (also on Ctrl+C or an exception).
 
 The app runs as `env -u COLORTERM -u NO_COLOR TERM=xterm-256color rnn-tui --seed 0`, the
 terminal a lecturer has over SSH, in a pane of exactly 80x24 unless told otherwise.
 
 Every script takes `--tree DIR` to measure the code in DIR (e.g. an export of a commit,
 `git archive HEAD | tar -x -C DIR`) instead of this checkout: DIR goes first on
-PYTHONPATH for the app and for the script's own imports of `model` and `tui`.
+PYTHONPATH for the app and for the script's own imports of `model` and `tui`. A file
+DIR/COMMIT holding the commit id, if present, is echoed in the output.
 """
 
 from __future__ import annotations
@@ -61,6 +63,33 @@ def describe(tree: Path) -> str:
     return f"{tree} (git {done.stdout.strip() or 'unknown'})"
 
 
+def machine() -> str:
+    """How busy the (shared) machine was: CPUs and load averages, for reading the figures."""
+    one, five, _ = os.getloadavg()
+    return f"{os.cpu_count()} CPUs, load average {one:.2f} (1 min), {five:.2f} (5 min)"
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) of each thread of `pid`, by thread id."""
+    seconds = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        seconds[int(task.name)] = (int(fields[11]) + int(fields[12])) / TICK
+    return seconds
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of process `pid` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 def number(text: str) -> int:
     return int(text.replace(",", ""))
 
@@ -85,6 +114,7 @@ class TmuxApp:
             f"{shlex.quote(str(RNN_TUI))} {args}"
         )
         self.pid = 0
+        self.socket_path: Path | None = None
 
     # -- tmux plumbing -------------------------------------------------------------------
 
@@ -97,18 +127,27 @@ class TmuxApp:
         return done.stdout
 
     def start(self, ready: str = "Quit", timeout: float = 15.0) -> TmuxApp:
+        """Start the server and the app (a crash stays on screen: remain-on-exit)."""
         self.tmux(
-            "-f", "/dev/null", "new-session", "-d", "-s", "app",
+            "-f", "/dev/null", "start-server",
+            ";", "set-option", "-g", "remain-on-exit", "on",
+            ";", "set-option", "-g", "status", "off",
+            ";", "new-session", "-d", "-s", "app",
             "-x", str(self.width), "-y", str(self.height), self.command,
         )  # fmt: skip
-        self.tmux("set-option", "-t", "app", "remain-on-exit", "on")
-        self.tmux("set-option", "-t", "app", "status", "off")
-        self.pid = int(self.tmux("display-message", "-p", "-t", "app", "#{pane_pid}").strip())
-        self.wait_for(lambda screen: ready in screen and "pred" in screen, timeout)
+        self.socket_path = Path(self.tmux("display-message", "-p", "#{socket_path}").strip())
+        try:
+            self.pid = int(self.tmux("display-message", "-p", "-t", "app", "#{pane_pid}"))
+            self.wait_for(lambda screen: ready in screen and "pred" in screen, timeout)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
         self.tmux("kill-server", check=False)
+        if self.socket_path is not None:  # tmux 3.3 leaves the socket file behind
+            self.socket_path.unlink(missing_ok=True)
 
     def __enter__(self) -> TmuxApp:
         return self.start()
@@ -138,9 +177,7 @@ class TmuxApp:
 
     # -- reading the screen ----------------------------------------------------------------
 
-    def wait_for(
-        self, ready: Callable[[str], bool], timeout: float, poll: float = 0.05
-    ) -> str:
+    def wait_for(self, ready: Callable[[str], bool], timeout: float, poll: float = 0.05) -> str:
         deadline = time.monotonic() + timeout
         while True:
             screen = self.screen()
@@ -175,6 +212,9 @@ class TmuxApp:
             self.keys("+" if count < wanted else "-")
             self.wait_for(lambda s, c=count: self.status(s)[2] != c, 5.0, poll=0.01)
         raise RuntimeError(f"could not set N to {wanted}")
+
+    def server_pid(self) -> int:
+        return int(self.tmux("display-message", "-p", "#{pid}").strip())
 
     def rss_kb(self) -> int:
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():

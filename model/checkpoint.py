@@ -246,6 +246,7 @@ def _read_members(name: str) -> dict[str, np.ndarray]:
         # readers, and a bare .npy header could ask for an arbitrarily large allocation.
         if handle.read(4) not in _ZIP_MAGIC:
             raise _Invalid("it is not an .npz (zip) archive")
+        _check_entry_count(handle)
         handle.seek(0)
         try:
             with np.load(handle, allow_pickle=False) as npz:
@@ -260,6 +261,28 @@ def _read_members(name: str) -> dict[str, np.ndarray]:
             # compression method, RuntimeError for an encrypted member, ValueError, ...).
             # Callers are promised one exception type. OSError is a real read failure.
             raise _Invalid(f"the archive is damaged ({_one_line(err)})") from None
+
+
+MAX_ENTRIES = 64  # a checkpoint has 13 arrays; zipfile parses every entry before we can look
+
+
+def _check_entry_count(handle: Any) -> None:
+    """Refuse an archive with a huge directory before zipfile builds an object per entry."""
+    handle.seek(0, os.SEEK_END)
+    size = handle.tell()
+    tail_size = min(size, 22 + 65535)  # end-of-central-directory record + longest comment
+    handle.seek(size - tail_size)
+    tail = handle.read(tail_size)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return  # no readable directory: the zip reader will refuse it with its own words
+    entries = int.from_bytes(tail[at + 10 : at + 12], "little")
+    if entries == 0xFFFF:  # zip64: the real count is in the zip64 end record before it
+        at64 = tail.rfind(b"PK\x06\x06", 0, at)
+        if at64 >= 0 and at64 + 40 <= len(tail):
+            entries = int.from_bytes(tail[at64 + 32 : at64 + 40], "little")
+    if entries > MAX_ENTRIES:
+        raise _Invalid(f"the archive has {entries} entries (a checkpoint has 13)")
 
 
 def _read_npz(npz: Any) -> dict[str, np.ndarray]:

@@ -90,7 +90,8 @@ class Stepper:
         """Start an iteration on a + b with the current weights (phase READY)."""
         self.a, self.b = a, b
         X, Y = problem_bits(np.array([a]), np.array([b]), self.net.bits)
-        self.kernel.load_example(self.net, X[0], Y[0])
+        with np.errstate(all="ignore"):  # diverged weights: numbers on screen, no warnings
+            self.kernel.load_example(self.net, X[0], Y[0])
         self.phase, self.timestep = READY, None
         self._forward_done = 0  # timesteps whose forward step has run
         self._backward_from = self.net.bits  # lowest timestep whose delta is known
@@ -255,7 +256,12 @@ class ProbeStepper(Stepper):
     is_probe = True
 
     def __init__(
-        self, net: RNN, a: int, b: int, *, clamped_unit: int | None = None,
+        self,
+        net: RNN,
+        a: int,
+        b: int,
+        *,
+        clamped_unit: int | None = None,
         cut_recurrence: bool = False,
     ) -> None:
         limit = net.config.operand_limit

@@ -18,8 +18,14 @@ import time
 from typing import Any
 
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
     "--remote-debugging-pipe",
 ]
 
@@ -43,10 +49,17 @@ class Browser:
         # close_fds=False: closing would happen after `wire` and take 3 and 4 with it; every
         # other descriptor Python made is close-on-exec anyway
         self.proc = subprocess.Popen(
-            [executable, *FLAGS, f"--user-data-dir={profile}", "--window-size=1100,800",
-             "about:blank"],
-            preexec_fn=wire, close_fds=False,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                executable,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                "--window-size=1100,800",
+                "about:blank",
+            ],
+            preexec_fn=wire,
+            close_fds=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         os.close(to_child_r)
         os.close(from_child_w)

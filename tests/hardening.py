@@ -13,6 +13,7 @@ HARDENING_FIGURES when that is set.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterator
@@ -58,10 +59,13 @@ def figures_fixture(module: str):
         yield figs
         lines = figs.report()
         reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        capture = request.config.pluginmanager.get_plugin("capturemanager")
         if reporter is not None:
-            reporter.write_line("")
-            for line in lines:
-                reporter.write_line(line)
+            # Outside the capture, so the figures show in a normal run (no -s needed).
+            with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+                reporter.write_line("")
+                for line in lines:
+                    reporter.write_line(line)
         target = os.environ.get("HARDENING_FIGURES")
         if target:
             with open(target, "a", encoding="utf-8") as handle:

@@ -85,7 +85,7 @@ async def test_training_1000_matches_the_command_line(tmp_path) -> None:
         await settle(pilot)
         text = screen_text(app)
         assert "iteration 1,000" in text
-        assert "it 1–1,000" in text  # the sparkline now covers the 1000 iterations
+        assert "last 1,000 it" in text  # the sparkline now covers the 1000 iterations
         assert any(ch in text for ch in "▁▂▃▄▅▆▇█")
         assert len(app.errors) == 1000
     reference = load_checkpoint(saved)

@@ -83,8 +83,12 @@ async def test_bad_sums_get_a_message_and_change_nothing() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("e")
-        for bad, message in (("nine + 60", "two whole numbers"), ("128 + 1", "between 0 and 127"),
-                             ("1 + 2 + 3", "two whole numbers"), ("", "two whole numbers")):
+        for bad, message in (
+            ("nine + 60", "two whole numbers"),
+            ("128 + 1", "between 0 and 127"),
+            ("1 + 2 + 3", "two whole numbers"),
+            ("", "two whole numbers"),
+        ):
             await answer(pilot, bad)
             assert message in screen_text(app)
             assert app.probe is None
@@ -195,8 +199,10 @@ async def test_loading_a_bad_file_keeps_the_network(tmp_path) -> None:
         assert "no file named" in screen_text(app)
         await answer(pilot, str(junk))
         await pilot.pause()
-        assert any("not a valid" in str(n.message) or "cannot" in str(n.message)
-                   for n in app._notifications)
+        assert any(
+            "not a valid" in str(n.message) or "cannot" in str(n.message)
+            for n in app._notifications
+        )
         assert np.array_equal(app.stepper.net.params, params)
 
 

@@ -25,7 +25,9 @@ def served():
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui", "serve", "--port", str(port), "--seed", "0"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 20

@@ -7,6 +7,7 @@ only ever sees the immutable progress values it posts.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -19,7 +20,7 @@ from textual.events import Resize
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from model.network import RNN
 from model.probes import NONE, Ablation
@@ -96,6 +97,7 @@ class RNNApp(ExploreActions, App[None]):
         self.last_update_size: tuple[float, float, float] | None = None
         self.last_path = "rnn-tui.npz"
         self._last_refusal = -1e9
+        self._stop_requested = threading.Event()
 
     # -- layout ------------------------------------------------------------------------
 
@@ -123,9 +125,10 @@ class RNNApp(ExploreActions, App[None]):
 
     def _check_size(self, width: int, height: int) -> None:
         small = width < MIN_WIDTH or height < MIN_HEIGHT
-        self.screen.set_class(small, "-too-small")
+        main = self.screen_stack[0]  # not a help or prompt screen that may be on top
+        main.set_class(small, "-too-small")
         if small:
-            self.query_one("#too-small", Static).update(
+            main.query_one("#too-small", Static).update(
                 f"Enlarge the terminal to at least {MIN_WIDTH}x{MIN_HEIGHT}\n(now {width}x{height})"
             )
 
@@ -134,7 +137,7 @@ class RNNApp(ExploreActions, App[None]):
     def _show(self, snapshot: Snapshot) -> None:
         self.query_one(InputsPanel).show(snapshot)
         self.query_one(SumsPanel).show(snapshot)
-        self.query_one(HiddenPanel).show(snapshot)
+        self.query_one(HiddenPanel).show(snapshot, training=self.training is not None)
         self.query_one(StatusPanel).show(snapshot)
         self.query_one(PhasePanel).show(snapshot, training=self.training is not None)
 
@@ -147,8 +150,9 @@ class RNNApp(ExploreActions, App[None]):
         )
 
     def _show_errors(self) -> None:
-        first = self.stepper.net.iteration - len(self.errors) + 1
-        self.query_one(ErrorPanel).show(self.errors, first)
+        # an untrained network errs by about half a bit per position: bars are drawn
+        # against that, so the fall of the error stays visible once it is small
+        self.query_one(ErrorPanel).show(self.errors, scale=self.stepper.net.bits / 2)
 
     def _show_probes(self, probes: Probes) -> None:
         label = ablation_label(self.ablation) if probes.ablation == self.ablation else ""
@@ -198,11 +202,13 @@ class RNNApp(ExploreActions, App[None]):
         self.probe = None  # training shows the examples it trains on
         self.training = TrainingView(0, self.train_count, 0.0)
         self._show_status()
-        self._train(self.train_count, self.ablation)
+        self._stop_requested = threading.Event()
+        self._train(self.train_count, self.ablation, self._stop_requested)
 
     def action_stop_training(self) -> None:
-        if self.training is not None:
-            self.workers.cancel_group(self, "training")
+        # A flag the worker polls, not Worker.cancel(): a worker cancelled before its
+        # thread starts never runs, so it would never post the report that ends training.
+        self._stop_requested.set()
 
     def action_more(self) -> None:
         self.train_count = min(self.train_count * 10, TRAIN_COUNTS[1])
@@ -231,14 +237,14 @@ class RNNApp(ExploreActions, App[None]):
 
     # -- workers -----------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="training")
-    def _train(self, total: int, ablation: Ablation) -> None:
-        worker = get_current_worker()
+    @work(thread=True, exclusive=True, group="training", exit_on_error=False)
+    def _train(self, total: int, ablation: Ablation, stop: threading.Event) -> None:
+        worker = get_current_worker()  # cancelled when the app quits
         run_training(
             self.stepper,
             total,
             lambda p: self.post_message(Progress(p)),
-            lambda: worker.is_cancelled,
+            lambda: stop.is_set() or worker.is_cancelled,
             ablation=ablation,
         )
 
@@ -280,6 +286,20 @@ class RNNApp(ExploreActions, App[None]):
         probes = measure_weights(s0, s1, sh, bits, iteration, ablation)
         if not get_current_worker().is_cancelled:
             self.post_message(Measured(probes))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """run_training reports its own end; this catches the unforeseen: a crashed worker."""
+        worker = event.worker
+        if worker.group != "training" or worker.state != WorkerState.ERROR:
+            return
+        self.training = None
+        self.notify(f"Training stopped: {worker.error}", severity="error")
+        self._show(self.stepper.snapshot())
+        self._show_status()
+        self._measure()
+        if self._reset_when_stopped:
+            self._reset_when_stopped = False
+            self._reset()
 
     def on_measured(self, message: Measured) -> None:
         self._show_probes(message.probes)

@@ -8,13 +8,15 @@ run on machines without a terminal UI. Every bad option or file ends with exit s
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import math
 import os
 import shlex
 import sys
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from tui import __version__
 
@@ -32,7 +34,12 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, not usage + error
-        raise UsageError(message)
+        raise UsageError(printable(message))
+
+
+def printable(text: str) -> str:
+    """Escape control characters a user typed, so an error message stays one clean line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _whole(name: str, low: int, high: int):
@@ -64,22 +71,25 @@ def _alpha(text: str) -> float:
     return value
 
 
-def _add_model_options(parser: argparse.ArgumentParser) -> None:
+def _add_model_options(parser: argparse.ArgumentParser, *, subcommand: bool = False) -> None:
+    # A subcommand must not overwrite what `rnn-tui --hidden 4 train` gave before it:
+    # argparse would copy the subcommand's default (None) over it, so it has none.
+    unset = argparse.SUPPRESS if subcommand else None
     parser.add_argument(
         "--seed",
         type=_whole("seed", 0, 2**32 - 1),
-        default=None,
+        default=unset,
         help="random seed (default 0, the tutorial's)",
     )
     parser.add_argument(
-        "--hidden", type=_whole("hidden", 1, 1024), default=None, help="hidden units (default 16)"
+        "--hidden", type=_whole("hidden", 1, 1024), default=unset, help="hidden units (default 16)"
     )
-    parser.add_argument("--alpha", type=_alpha, default=None, help="learning rate (default 0.1)")
+    parser.add_argument("--alpha", type=_alpha, default=unset, help="learning rate (default 0.1)")
     parser.add_argument(
-        "--bits", type=_whole("bits", 2, 32), default=None, help="bits per sum (default 8)"
+        "--bits", type=_whole("bits", 2, 32), default=unset, help="bits per sum (default 8)"
     )
     parser.add_argument(
-        "--load", metavar="CKPT", default=None, help="start from a saved checkpoint (.npz)"
+        "--load", metavar="CKPT", default=unset, help="start from a saved checkpoint (.npz)"
     )
 
 
@@ -96,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train", help="train without a screen, printing the tutorial's progress blocks"
     )
-    _add_model_options(train)
+    _add_model_options(train, subcommand=True)
     train.add_argument(
         "--iterations",
         type=_whole("iterations", 0, MAX_ITERATIONS),
@@ -123,10 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve", help="serve the app to web browsers (needs the 'serve' extra: textual-serve)"
     )
-    _add_model_options(serve)
+    _add_model_options(serve, subcommand=True)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    serve.add_argument("--port", type=_whole("port", 1, 65535), default=8000,
-                       help="port to listen on (default 8000)")
+    serve.add_argument(
+        "--port",
+        type=_whole("port", 1, 65535),
+        default=8000,
+        help="port to listen on (default 8000)",
+    )
 
     evaluate = commands.add_parser("eval", help="exhaustive accuracy of a saved checkpoint")
     evaluate.add_argument("--load", metavar="CKPT", required=True, help="checkpoint to evaluate")
@@ -167,6 +181,8 @@ def _network_from(args: argparse.Namespace) -> RNN:
 
 
 def _check_writable_target(path: str, what: str) -> None:
+    if not path:
+        raise UsageError(f"{what} needs a file name")
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise UsageError(f"{what} {path!r} is a directory")
@@ -216,10 +232,7 @@ def run_train(args: argparse.Namespace) -> int:
         _check_writable_target(args.csv, "CSV file")
     net = _network_from(args)
     start_iteration = net.iteration
-    try:
-        csv_file = open(args.csv, "w", encoding="utf-8") if args.csv else None  # noqa: SIM115
-    except OSError as err:
-        raise UsageError(f"cannot write CSV file {args.csv!r}: {err.strerror}") from None
+    csv_file = _open_csv(args.csv) if args.csv is not None else None
     out = sys.stdout
     measured: dict[int, float] = {}  # iteration -> exhaustive exact accuracy, at log points
 
@@ -235,14 +248,16 @@ def run_train(args: argparse.Namespace) -> int:
     def record(chunk: ChunkReport) -> None:
         assert csv_file is not None
         first = chunk.iteration - len(chunk.errors) + 1
+        rows = []
         for i, error in enumerate(chunk.errors):
             accuracy = measured.pop(first + i, None)
-            csv_file.write(f"{first + i},{error!r},{'' if accuracy is None else accuracy}\n")
+            rows.append(f"{first + i},{error!r},{'' if accuracy is None else accuracy}\n")
+        _write_csv(csv_file, "".join(rows))
 
-    if csv_file is not None:
-        csv_file.write("iteration,overallError,exactAccuracy\n")
     began = time.perf_counter()
     try:
+        if csv_file is not None:
+            _write_csv(csv_file, "iteration,overallError,exactAccuracy\n")
         train(
             net,
             args.iterations,
@@ -250,9 +265,15 @@ def run_train(args: argparse.Namespace) -> int:
             on_log=log,
             on_chunk=record if csv_file is not None else None,
         )
+        if csv_file is not None:
+            _write_csv(csv_file, "", flush=True)
+    except _CsvFailed as err:  # its disk filled up, or its reader went away
+        print(f"rnn-tui: error: cannot write CSV file {args.csv!r}: {err}", file=sys.stderr)
+        return 1
     finally:
         if csv_file is not None:
-            csv_file.close()
+            with contextlib.suppress(OSError):
+                csv_file.close()
     elapsed = time.perf_counter() - began
     done = net.iteration - start_iteration
     if not args.quiet:
@@ -268,6 +289,30 @@ def run_train(args: argparse.Namespace) -> int:
         if not args.quiet:
             out.write(f"# saved to {args.save}\n")
     return 0
+
+
+class _CsvFailed(Exception):
+    pass
+
+
+def _write_csv(handle: TextIO, text: str, flush: bool = False) -> None:
+    try:
+        handle.write(text)
+        if flush:
+            handle.flush()
+    except OSError as err:
+        raise _CsvFailed(err.strerror or str(err)) from None
+
+
+def _open_csv(path: str) -> TextIO:
+    """Open for writing without hanging on a FIFO that nobody reads."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK, 0o644)
+    except OSError as err:
+        reason = "nothing reads that pipe" if err.errno == errno.ENXIO else err.strerror
+        raise UsageError(f"cannot write CSV file {path!r}: {reason}") from None
+    os.set_blocking(fd, True)
+    return open(fd, "w", encoding="utf-8")
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -315,6 +360,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        for name, value in vars(args).items():
+            if isinstance(value, list):  # `--seed=--`: argparse keeps [] and skips the check
+                raise UsageError(f"argument --{name.replace('_', '-')}: expected a value")
         if args.command == "train":
             return run_train(args)
         if args.command == "eval":

@@ -117,7 +117,10 @@ def run_training(
             )
         )
         pending.clear()
-        last_frame = clock()
+        # on a fixed beat (not "interval after the last post"), or frames drift below 5/s
+        last_frame += frame_interval
+        if now - last_frame > frame_interval:
+            last_frame = now
 
     problem = ""
     try:

@@ -67,14 +67,16 @@ class ErrorPanel(Widget):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.errors: tuple[float, ...] = ()
-        self.first_iteration = 1  # iteration number of errors[0]
+        self.scale = 0.0
         self.accuracy: AccuracyView | None = None
         self.ablated: AccuracyView | None = None
         self.ablation_label = ""
 
-    def show(self, errors: Sequence[float], first_iteration: int) -> None:
+    def show(self, errors: Sequence[float], scale: float = 0.0) -> None:
+        """`scale`: the error the bars are drawn against (at least), so a trained network's
+        small errors look small instead of filling the panel."""
         self.errors = tuple(errors)
-        self.first_iteration = first_iteration
+        self.scale = scale
         self.refresh()
 
     def show_accuracy(
@@ -83,8 +85,18 @@ class ErrorPanel(Widget):
         ablated: AccuracyView | None = None,
         ablation_label: str = "",
     ) -> None:
+        before = self._accuracy_shown()
         self.accuracy, self.ablated, self.ablation_label = accuracy, ablated, ablation_label
-        self.refresh()
+        if self._accuracy_shown() != before:  # redraw only for a visible change
+            self.refresh()
+
+    def _accuracy_shown(self) -> tuple[object, ...]:
+        def view(acc: AccuracyView | None) -> object:
+            if acc is None:
+                return None
+            return f"{acc.exact:.2%}", f"{acc.per_bit:.1%}", acc.count, acc.sampled
+
+        return view(self.accuracy), view(self.ablated), self.ablation_label
 
     def render(self) -> Text:
         width, height = self.size.width, self.size.height
@@ -92,12 +104,11 @@ class ErrorPanel(Widget):
         errors = self.errors
         title = Text("overallError", "bold")
         if errors:
-            last = self.first_iteration + len(errors) - 1
-            title.append(f"  it {self.first_iteration:,}–{last:,}", "dim")
+            title.append(f"  last {len(errors):,} it", "dim")
         lines.append(title)
         spark_height = max(1, height - 4)
         means = bucket_means(errors, max(width, 1))
-        top = max(means, default=0.0)
+        top = max(max(means, default=0.0), self.scale)
         for row in spark_rows(means, spark_height, top) if means else [""] * spark_height:
             lines.append(Text(row, "#88c0d0"))
         if errors:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 
 MARKED = Style(reverse=True, bold=True)  # the current timestep's column
 NOTES_WIDTH = 16  # room right of the columns for "9 + 60 = 1" and "◀ carry r=+0.93"
@@ -61,9 +61,26 @@ class BitGrid:
         return (" " * left + glyph + mark)[: self.cell].ljust(self.cell)
 
 
+def merge_spans(line: Text) -> Text:
+    """Join touching spans of equal style, in place.
+
+    Each span reaches the terminal as its own colour code and reset, even when its
+    neighbour has the same style; a row of eight equal heatmap cells is one span after this.
+    """
+    merged: list[Span] = []
+    for span in line.spans:
+        last = merged[-1] if merged else None
+        if last is not None and last.end == span.start and last.style == span.style:
+            merged[-1] = Span(last.start, span.end, span.style)
+        else:
+            merged.append(span)
+    line.spans = merged
+    return line
+
+
 def lines_to_text(lines: list[Text]) -> Text:
     """Join rendered lines; clip, never wrap (a wrapped row would break the columns)."""
-    text = Text("\n").join(lines)
+    text = Text("\n").join(merge_spans(line) for line in lines)
     text.no_wrap = True
     text.overflow = "crop"
     return text

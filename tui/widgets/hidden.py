@@ -8,6 +8,9 @@ the delta, a leading +/- its sign. Below the units, the true carry into each pos
 
 from __future__ import annotations
 
+import math
+import time
+
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
@@ -20,10 +23,13 @@ from tui.widgets.inputs import current_timestep
 SHADES = "·░▒▓█"  # activation 0..1 in five steps; blank = not computed yet
 HEAT = [Style(color=c) for c in ("#4c566a", "#5e81ac", "#88c0d0", "#ebcb8b", "#d08770")]
 POSITIVE, NEGATIVE = Style(color="#a3be8c"), Style(color="#bf616a")
+TRAINING_REDRAW = 1.0  # seconds between heatmap redraws while training (it is most bytes)
 
 
 def shade_level(value: float, scale: float = 1.0) -> int:
-    if value != value:  # NaN from a diverged network
+    if not math.isfinite(value):  # a diverged network: inf is as big as it gets, NaN blank
+        return len(SHADES) - 1 if value == value else 0
+    if not math.isfinite(scale) or scale <= 0:
         return 0
     level = int(abs(value) / scale * len(SHADES))
     return max(0, min(len(SHADES) - 1, level))
@@ -41,14 +47,25 @@ class HiddenPanel(Widget):
         self.snapshot: Snapshot | None = None
         self.carry_unit: int | None = None
         self.carry_correlation: float | None = None
+        self._drawn_at = 0.0
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show(self, snapshot: Snapshot, training: bool = False) -> None:
+        now = time.monotonic()
+        if training and now - self._drawn_at < TRAINING_REDRAW:
+            return
+        self._drawn_at = now
         self.snapshot = snapshot
         self.refresh()
 
     def show_carry(self, unit: int | None, correlation: float | None) -> None:
+        before = self._carry_note(self.carry_unit, self.carry_correlation)
         self.carry_unit, self.carry_correlation = unit, correlation
-        self.refresh()
+        if self._carry_note(unit, correlation) != before:  # redraw only for a visible change
+            self.refresh()
+
+    @staticmethod
+    def _carry_note(unit: int | None, correlation: float | None) -> tuple[int | None, str]:
+        return unit, "" if correlation is None else f"{correlation:+.2f}"
 
     def _units_shown(self, hidden: int, rows: int) -> tuple[list[int], int]:
         """Which units fit in `rows` lines (the carry-like unit always), and how many are left."""
@@ -68,7 +85,7 @@ class HiddenPanel(Widget):
         values = snap.layer_1_delta if backward else snap.layer_1
         scale = 1.0
         if backward:
-            known = [abs(v) for row in values if row is not None for v in row if v == v]
+            known = [abs(v) for row in values if row is not None for v in row if math.isfinite(v)]
             scale = max(known, default=0.0) or 1.0
         now = current_timestep(snap)
         units, hidden_more = self._units_shown(snap.hidden, max(self.size.height - 1, 1))

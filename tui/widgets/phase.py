@@ -44,6 +44,8 @@ class PhasePanel(Widget):
         self.training = False
 
     def show(self, snapshot: Snapshot, training: bool = False) -> None:
+        if training and self.training:
+            return  # while training the panel shows a fixed note: nothing to redraw
         self.snapshot, self.training = snapshot, training
         self.refresh()
 

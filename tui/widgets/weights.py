@@ -24,8 +24,9 @@ WIDER = (16, 32)  # widths the trained network is tried on
 
 
 def matrix_lines(name: str, matrix: np.ndarray, max_rows: int = 64) -> list[Text]:
-    scale = float(np.nanmax(np.abs(matrix))) if matrix.size else 1.0
-    scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+    finite = np.abs(matrix[np.isfinite(matrix)])
+    scale = float(finite.max()) if finite.size else 1.0
+    scale = scale if scale > 0 else 1.0
     lines = [Text(f"{name} {matrix.shape[0]}x{matrix.shape[1]}   max |w| {scale:.3g}", "bold")]
     for r, row in enumerate(matrix[:max_rows]):
         line = Text(f"{r:>3} ")
