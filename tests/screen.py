@@ -69,3 +69,19 @@ def run_in_pty(
     drain(0.3)
     os.close(leader)
     return status, bytes(output)
+
+
+async def workers_done(app: App) -> None:
+    """Wait until the app's workers have finished.
+
+    A measurement worker is exclusive: a newer one cancels the one before, and
+    Textual's wait_for_complete raises for a cancelled worker, so wait again.
+    """
+    from textual.worker import WorkerCancelled
+
+    for _ in range(50):
+        try:
+            await app.workers.wait_for_complete()
+            return
+        except WorkerCancelled:
+            continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import run_cli
-from screen import run_in_pty, screen_lines, screen_text
+from screen import run_in_pty, screen_lines, screen_text, workers_done
 from textual.pilot import Pilot
 
 from model.checkpoint import load_checkpoint
@@ -25,7 +25,7 @@ def row(lines: list[str], start: str) -> str:
 
 
 async def settle(pilot: Pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

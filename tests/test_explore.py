@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from screen import screen_text
+from screen import screen_text, workers_done
 from textual.pilot import Pilot
 
 from model.checkpoint import load_checkpoint, save_checkpoint
@@ -25,7 +25,7 @@ def trained_app(iterations: int = 8000) -> RNNApp:
 
 
 async def settle(pilot: Pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 from hardening import Figures, figures_fixture, scaled
-from screen import screen_lines
+from screen import screen_lines, workers_done
 from textual import events
 from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 
@@ -221,7 +221,7 @@ class Explorer:
         self.training_since = None
 
     async def settle(self) -> None:
-        await self.app.workers.wait_for_complete()
+        await workers_done(self.app)
         await self.pilot.pause()
         if self.app.training is None and not self.app._reset_when_stopped:
             # every reset asked for has happened: from here the count may only grow
@@ -498,7 +498,7 @@ async def test_poisoned_weights_never_warn() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             app.stepper.net.synapse_0[0, 0] = np.inf
             await pilot.press("minus", "minus", "minus", "t")  # train N = 1
-            await app.workers.wait_for_complete()
+            await workers_done(app)
             await pilot.pause()
             app.stepper.net.synapse_0[1, 1] = -np.inf
             await pilot.press("e", *"9+60", "enter")  # your own sum: a ProbeStepper
@@ -510,7 +510,7 @@ async def test_poisoned_weights_never_warn() -> None:
             await pilot.press("w")
             await pilot.pause()
             await pilot.press("escape")
-            await app.workers.wait_for_complete()
+            await workers_done(app)
             await pilot.pause()
             assert app.is_running
     assert not caught, sorted({f"{w.filename}:{w.lineno}: {w.message}" for w in caught})
@@ -560,7 +560,7 @@ async def test_a_quick_double_press_does_not_leave_training_stuck(
     """
     app = RNNApp(RNN(RNNConfig()))
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         for key, char in (("t", "t"), (second, "\x1b" if second == "escape" else second)):
             event = events.Key(key, char)
@@ -570,11 +570,11 @@ async def test_a_quick_double_press_does_not_leave_training_stuck(
             await pilot.pause(0.1)
             if app.training is None:
                 break
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         figures.count("quick double presses")
         assert app.training is None, f"t then {second}: training stuck at {app.training}"
         await pilot.press("minus", "minus", "t")  # and training works again
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert app.training is None and app.stepper.net.iteration > 0

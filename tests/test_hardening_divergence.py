@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, blocks_of
 from hardening import Figures, figures_fixture
-from screen import screen_lines
+from screen import screen_lines, workers_done
 from test_hardening_app import drain, quick_press
 
 import tui.cli as cli
@@ -64,10 +64,10 @@ async def test_extreme_settings_in_the_app(
             for _ in range(2 * config.bits):  # the rest of the iteration, quicker
                 await quick_press(app, "n")
             await pilot.press("t")
-            await app.workers.wait_for_complete()
+            await workers_done(app)
             await pilot.pause()
             await pilot.press(*"nn")
-            await app.workers.wait_for_complete()
+            await workers_done(app)
             await pilot.pause()
             await drain(app)
 

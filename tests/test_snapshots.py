@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from screen import workers_done
 from textual.pilot import Pilot
 
 from model.config import RNNConfig
@@ -12,7 +13,7 @@ from tui.app import RNNApp
 
 async def eight_steps(pilot: Pilot) -> None:
     await pilot.press(*"n" * 8)
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 
@@ -25,7 +26,7 @@ def test_main_screen_after_eight_steps(snap_compare, size: tuple[int, int]) -> N
 def test_backward_pass_shows_layer_1_delta(snap_compare) -> None:
     async def into_backward(pilot: Pilot) -> None:
         await pilot.press(*"n" * 11)
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause()
 
     assert snap_compare(RNNApp(RNN(RNNConfig())), terminal_size=(80, 24), run_before=into_backward)
