@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widget import Widget
 
 from model.encoding import bits_lsb_first
 from model.stepper import BACKWARD, FORWARD, Snapshot
 from tui.widgets.grid import MARKED, BitGrid, lines_to_text
+from tui.widgets.panel import SnapshotPanel
 
 
 def current_timestep(snapshot: Snapshot) -> int | None:
     return snapshot.timestep if snapshot.phase in (FORWARD, BACKWARD) else None
 
 
-class InputsPanel(Widget):
+class InputsPanel(SnapshotPanel):
     """Three lines: timestep numbers, then `a` and `b`, MSB left (as the tutorial prints)."""
 
     DEFAULT_CSS = """
     InputsPanel { text-wrap: nowrap; text-overflow: clip; height: 3; }
     """
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.snapshot: Snapshot | None = None
-
-    def show(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        self.refresh()
 
     def render(self) -> Text:
         snap = self.snapshot

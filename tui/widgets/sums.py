@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widget import Widget
 
-from model.stepper import Snapshot
 from tui.widgets.grid import MARKED, BitGrid, lines_to_text
 from tui.widgets.inputs import current_timestep
+from tui.widgets.panel import SnapshotPanel
 
 RIGHT, WRONG = "✓", "✗"
 
 
-class SumsPanel(Widget):
+class SumsPanel(SnapshotPanel):
     """`pred` and `true` rows; wrong bits red and crossed; the tutorial's `a + b = pred`."""
 
     DEFAULT_CSS = """
     SumsPanel { text-wrap: nowrap; text-overflow: clip; height: 2; }
     """
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.snapshot: Snapshot | None = None
-
-    def show(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-        self.refresh()
 
     def render(self) -> Text:
         snap = self.snapshot
