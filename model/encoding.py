@@ -24,16 +24,6 @@ def from_bits_lsb_first(digits: list[int] | np.ndarray) -> int:
     return sum(int(d) << t for t, d in enumerate(digits))
 
 
-def carries_into(a: int, b: int, bits: int) -> list[int]:
-    """The true carry into each position, LSB first (position 0 never has one)."""
-    carries = [0] * bits
-    carry = 0
-    for t in range(bits):
-        carries[t] = carry
-        carry = (((a >> t) & 1) + ((b >> t) & 1) + carry) >> 1
-    return carries
-
-
 def problem_bits(a: np.ndarray, b: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     """Inputs and targets for many problems at once, LSB first.
 

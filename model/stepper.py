@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from model.encoding import bits_lsb_first, problem_bits
+from model.encoding import bits_lsb_first, from_bits_lsb_first, problem_bits
 from model.kernel import IterationKernel
 from model.network import RNN
 from model.trainer import ChunkReport, train
@@ -201,8 +201,7 @@ class Stepper:
         """The last iteration bulk training ran, complete (call between training chunks)."""
         bits = self.net.bits
         digits = self.kernel.X.astype(int)
-        a = sum(int(d) << t for t, d in enumerate(digits[:, 0]))
-        b = sum(int(d) << t for t, d in enumerate(digits[:, 1]))
+        a, b = from_bits_lsb_first(digits[:, 0]), from_bits_lsb_first(digits[:, 1])
         return self._picture(UPDATE, None, a, b, bits, 0)
 
     def _picture(

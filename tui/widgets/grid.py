@@ -34,10 +34,6 @@ class BitGrid:
                 return cells
         return 1
 
-    @property
-    def columns_end(self) -> int:
-        return self.label_width + self.bits * self.cell
-
     def timesteps(self) -> range:
         """Timesteps in display order: MSB (last timestep) first, LSB last."""
         return range(self.bits - 1, -1, -1)

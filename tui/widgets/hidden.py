@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 import time
 
+import numpy as np
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from model.encoding import carries_into
+from model.probes import carry_into
 from model.stepper import BACKWARD, Snapshot
 from tui.widgets.grid import MARKED, BitGrid, lines_to_text
 from tui.widgets.inputs import current_timestep
@@ -106,7 +107,7 @@ class HiddenPanel(Widget):
         if hidden_more:
             lines.append(Text(f"… {hidden_more} more units not shown", "dim"))
         carry = grid.label("carry")
-        carries = carries_into(snap.a, snap.b, snap.bits)
+        carries = carry_into(np.array([snap.a]), np.array([snap.b]), snap.bits)[0].tolist()
         for t in grid.timesteps():
             carry.append(grid.centered(str(carries[t])), MARKED if t == now else "bold yellow")
         carry.append(" true carry in", "dim")
