@@ -522,6 +522,9 @@ def verify_saved(argv: list[str], outcome: Outcome, pieces: list[Piece]) -> None
     if outcome.status != 0 or "--save" not in last or last["--save"].verdict != OK:
         return
     target = argv[len(argv) - 1 - argv[::-1].index("--save") + 1]
+    if any(p.verdict == HELP for p in pieces):  # --help prints and exits before any work
+        assert not os.path.exists(target), f"rnn-tui {argv!r} saved although asked for help"
+        return
     net = load_checkpoint(target)
     start = CKPT_ITERATIONS if "--load" in last else 0
     assert net.iteration == start + last["--iterations"].value, argv
