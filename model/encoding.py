@@ -27,10 +27,12 @@ def from_bits_lsb_first(digits: list[int] | np.ndarray) -> int:
 def problem_bits(a: np.ndarray, b: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     """Inputs and targets for many problems at once, LSB first.
 
-    a, b: (n,) integer operands. Returns X (n, bits, 2) and Y (n, bits, 1), float64,
-    so a whole chunk of training examples is encoded in a few numpy calls.
+    a, b: (n,) integer operands. Returns X (n, bits, 2) and Y (n, bits, 1, 1), float64
+    (Y holds each timestep's target as the tutorial's (1, 1) `y`), so a whole chunk of
+    training examples is encoded in a few numpy calls.
     """
     shifts = np.arange(bits, dtype=np.int64)
     ops = np.stack([a, b, a + b], axis=1).astype(np.int64)  # (n, 3)
     digits = ((ops[:, None, :] >> shifts[None, :, None]) & 1).astype(np.float64)  # (n, bits, 3)
-    return np.ascontiguousarray(digits[:, :, :2]), np.ascontiguousarray(digits[:, :, 2:])
+    targets = np.ascontiguousarray(digits[:, :, 2:]).reshape(len(ops), bits, 1, 1)
+    return np.ascontiguousarray(digits[:, :, :2]), targets

@@ -10,10 +10,15 @@ terms in the same order). Everything that is not a sum is an exact rewrite:
   directly, saving a numpy call per timestep;
 * products with an input bit (0 or 1) and single products are exact whether made
   one by one or all at once, so the input terms and the per-timestep gradient
-  outer products are built for all timesteps in one call each;
+  outer products are built for all timesteps in one call each (a stacked matmul
+  with an inner dimension of 1 is such a product, and is quicker than a
+  broadcasting multiply);
 * the tutorial adds the per-timestep weight gradients one after another, from the
-  last timestep to the first; `np.add.reduce` over the leading axis of a reversed
-  view adds row after row in exactly that order (the tests check it bit for bit).
+  last timestep to the first. Each timestep's gradients are laid out like the flat
+  parameter vector, one (P,) row per timestep, and `np.add.reduce` over the leading
+  axis of the reversed (B, P) view adds row after row in exactly that order. (Summing
+  each matrix on its own is not safe: for H = 1 the reduced axis becomes numpy's inner
+  loop, which switches to pairwise summation from 8 rows on.)
 
 Shapes: B = bits (timesteps), H = hidden units, P = 2H + H + H*H parameters.
 Timestep t reads bit t of each operand (LSB first); `layer_1[t + 1]` is the hidden
@@ -56,21 +61,19 @@ class IterationKernel:
         self._out_term = np.empty((B, 1, H))  # layer_2_delta[t] @ synapse_1.T
         self._slope_1 = np.empty((B, 1, H))  # layer_1 * (1 - layer_1)
         self.layer_1_delta = np.zeros((B, 1, H))
-        # each timestep's contribution to each weight matrix's update
-        self._grad_0 = np.empty((B, 2, H))
-        self._grad_1 = np.empty((B, 1, H))
-        self._grad_h = np.empty((B, H, H))
+        # each timestep's contribution to the update, laid out like the parameters
+        self._grads = np.empty((B, P))
+        self._grad_0 = self._grads[:, : 2 * H].reshape(B, 2, H)
+        self._grad_1 = self._grads[:, 2 * H : 3 * H].reshape(B, 1, H)  # synapse_1.T's shape
+        self._grad_h = self._grads[:, 3 * H :].reshape(B, H, H)
         self._grad_sum = np.empty(P)
-        self._sum_0, self._sum_1, self._sum_h = weight_views(self._grad_sum, H)
         # fixed views of the buffers, made once (making a view costs like a numpy call)
-        self._grad_0_backward = self._grad_0[::-1]
-        self._grad_1_backward = self._grad_1[::-1]
-        self._grad_h_backward = self._grad_h[::-1]
+        self._grads_backward = self._grads[::-1]
         self._neg_input_2d = self.neg_input.reshape(B, H)
         self._prev_state_column = self.layer_1[:-1].reshape(B, H, 1)
         self._state_rows_after = self.layer_1[1:]
-        self._sum_1_row = self._sum_1.reshape(1, H)
-        assert np.shares_memory(self._prev_state_column, self.layer_1)
+        for view in (self._grad_0, self._grad_1, self._grad_h, self._prev_state_column):
+            assert view.base is not None, "a reshape made a copy"
         self.last_update = np.zeros(P)  # alpha * summed gradient, as added to the weights
         self.overall_error = 0.0
         self._ones = np.ones((1, H))
@@ -80,34 +83,50 @@ class IterationKernel:
         self._delta_rows = list(self.layer_1_delta)
         self._out_rows = list(self._out_term)
         self._slope_rows = list(self._slope_1)
+        # What timestep t reads and writes, by t: (layer_1[t], input t, layer_1[t + 1])
+        self._forward_rows = list(
+            zip(self._state_rows[:-1], self._input_rows, self._state_rows[1:], strict=True)
+        )
+        # (layer_1_delta[t + 1], output term t, slope t, layer_1_delta[t]); t = B-1 unused
+        self._backward_rows = list(
+            zip(
+                [*self._delta_rows[1:], None],
+                self._out_rows,
+                self._slope_rows,
+                self._delta_rows,
+                strict=True,
+            )
+        )
 
     # -- forward -------------------------------------------------------------------
 
     def load_example(self, net: RNN, X: np.ndarray, Y: np.ndarray) -> None:
-        """Set the example (X: (B, 2) bits, Y: (B, 1) bits) and freeze this iteration's weights.
+        """Set the example (X: (B, 2) bits, Y: (B, 1, 1) bits) and freeze this iteration's
+        weights.
 
         X and Y are kept by reference, not copied: they must not change during the iteration.
         """
         self.X = X
-        self.Y = Y.reshape(self.bits, 1, 1)
+        self.Y = Y
         np.negative(net.params, self.neg_params)
         np.dot(X, self.neg_synapse_0, self._neg_input_2d)
 
     def forward(self, start: int, stop: int) -> None:
         """Timesteps start..stop-1: layer_1[t+1] from input bits t and layer_1[t]."""
-        row, ones, states, inputs = self._row, self._ones, self._state_rows, self._input_rows
-        recurrent = self.neg_synapse_h
-        exp, dot, reciprocal = np.exp, np.dot, np.reciprocal
-        for t in range(start, stop):
-            # (outputs passed positionally: keyword parsing costs a visible share here)
-            if t == 0:
-                exp(inputs[0], row)  # the state before the first timestep is zero
-            else:
-                dot(states[t], recurrent, row)
-                row += inputs[t]
-                exp(row, row)
-            row += ones
-            reciprocal(row, states[t + 1])  # correctly rounded, as 1 / (...) is
+        row, ones, recurrent = self._row, self._ones, self.neg_synapse_h
+        exp, dot, add, reciprocal = np.exp, np.dot, np.add, np.reciprocal
+        # (outputs passed positionally: keyword parsing costs a visible share here)
+        if start == 0 and stop > 0:
+            exp(self._input_rows[0], row)  # the state before the first timestep is zero
+            add(row, ones, row)
+            reciprocal(row, self._state_rows[1])
+            start = 1
+        for state, neg_input, next_state in self._forward_rows[start:stop]:
+            dot(state, recurrent, row)
+            add(row, neg_input, row)
+            exp(row, row)
+            add(row, ones, row)
+            reciprocal(row, next_state)  # correctly rounded, as 1 / (...) is
 
     def outputs(self, start: int, stop: int) -> None:
         """layer_2 for timesteps start..stop-1, whose layer_1 are known.
@@ -116,19 +135,23 @@ class IterationKernel:
         row, the very call the tutorial's `np.dot(layer_1, synapse_1)` makes, so all
         timesteps cost one numpy call and still round the same way.
         """
-        logit = self.neg_logit[start:stop]
-        np.matmul(self.layer_1[start + 1 : stop + 1], self.neg_synapse_1, logit)
-        out = self.layer_2[start:stop]
+        if start == 0 and stop == self.bits:  # the whole sequence: no slicing needed
+            logit, states, out = self.neg_logit, self._state_rows_after, self.layer_2
+        else:
+            logit, out = self.neg_logit[start:stop], self.layer_2[start:stop]
+            states = self.layer_1[start + 1 : stop + 1]
+        np.matmul(states, self.neg_synapse_1, logit)
         np.exp(logit, out)
-        out += 1.0
+        np.add(out, 1.0, out)
         np.reciprocal(out, out)
 
     def score(self) -> float:
         """layer_2_error, layer_2_delta and overallError once all outputs are known."""
-        np.subtract(self.Y, self.layer_2, self.layer_2_error)
-        np.subtract(1.0, self.layer_2, self._slope_2)
-        self._slope_2 *= self.layer_2
-        np.multiply(self.layer_2_error, self._slope_2, self.layer_2_delta)
+        out, slope = self.layer_2, self._slope_2
+        np.subtract(self.Y, out, self.layer_2_error)
+        np.subtract(1.0, out, slope)
+        np.multiply(slope, out, slope)
+        np.multiply(self.layer_2_error, slope, self.layer_2_delta)
         total = 0.0  # the tutorial sums the timesteps' errors one by one, in order
         for value in self._error_flat.tolist():
             total += abs(value)
@@ -139,38 +162,36 @@ class IterationKernel:
 
     def prepare_backward(self, net: RNN) -> None:
         """The parts of every layer_1_delta that do not depend on later timesteps."""
-        np.multiply(self.layer_2_delta, net.synapse_1.T, self._out_term)
-        hidden = self._state_rows_after
-        np.subtract(1.0, hidden, self._slope_1)
-        self._slope_1 *= hidden
+        np.matmul(self.layer_2_delta, net.synapse_1.T, self._out_term)
+        hidden, slope = self._state_rows_after, self._slope_1
+        np.subtract(1.0, hidden, slope)
+        np.multiply(slope, hidden, slope)
 
     def backward(self, net: RNN, start: int, stop: int) -> None:
         """layer_1_delta for timesteps start down to stop+1, each from the one after (BPTT)."""
-        row, deltas, outs, slopes = self._row, self._delta_rows, self._out_rows, self._slope_rows
-        recurrent_T = net.synapse_h.T
-        dot, multiply = np.dot, np.multiply
+        row, recurrent_T = self._row, net.synapse_h.T
+        dot, add, multiply = np.dot, np.add, np.multiply
         last = self.bits - 1
-        for t in range(start, stop, -1):
-            if t == last:
-                multiply(outs[t], slopes[t], deltas[t])  # nothing flows back into it
-                continue
-            dot(deltas[t + 1], recurrent_T, row)
-            row += outs[t]
-            multiply(row, slopes[t], deltas[t])
+        if start == last:
+            _, out, slope, delta = self._backward_rows[last]
+            multiply(out, slope, delta)  # nothing flows back into the last timestep
+            start = last - 1
+        rows = self._backward_rows
+        for future_delta, out, slope, delta in rows[start : stop if stop >= 0 else None : -1]:
+            dot(future_delta, recurrent_T, row)
+            add(row, out, row)
+            multiply(row, slope, delta)
 
     def update(self, net: RNN) -> None:
         """Sum the timesteps' gradients (last timestep first) and add alpha times them."""
-        deltas = self.layer_1_delta
-        multiply, reduce = np.multiply, np.add.reduce
-        multiply(self.X.reshape(self.bits, 2, 1), deltas, self._grad_0)
-        multiply(self._state_rows_after, self.layer_2_delta, self._grad_1)
-        multiply(self._prev_state_column, deltas, self._grad_h)
-        # reversed views: summed from the last timestep to the first, as the tutorial does
-        reduce(self._grad_0_backward, 0, None, self._sum_0)
-        reduce(self._grad_1_backward, 0, None, self._sum_1_row)
-        reduce(self._grad_h_backward, 0, None, self._sum_h)
-        multiply(self._grad_sum, net.alpha, self.last_update)
-        net.params += self.last_update
+        deltas, matmul = self.layer_1_delta, np.matmul
+        matmul(self.X.reshape(self.bits, 2, 1), deltas, self._grad_0)
+        matmul(self.layer_2_delta, self._state_rows_after, self._grad_1)
+        np.multiply(self._prev_state_column, deltas, self._grad_h)
+        # the reversed view: summed from the last timestep to the first, as the tutorial does
+        np.add.reduce(self._grads_backward, 0, None, self._grad_sum)
+        np.multiply(self._grad_sum, net.alpha, self.last_update)
+        np.add(net.params, self.last_update, net.params)
         net.iteration += 1
 
     # -- the whole iteration ---------------------------------------------------------

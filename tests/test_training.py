@@ -22,6 +22,8 @@ CONFIGS = [
     RNNConfig(seed=5, hidden=3, alpha=0.7),
     RNNConfig(seed=9, hidden=20, alpha=0.05, bits=12),
     RNNConfig(seed=2, hidden=1, bits=2),
+    # one hidden unit and 16+ timesteps: numpy would sum per-matrix gradients pairwise
+    RNNConfig(seed=3, hidden=1, bits=16),
 ]
 
 
@@ -115,7 +117,7 @@ def _summed_squared_error(params: np.ndarray, X: np.ndarray, Y: np.ndarray, hidd
     for t in range(len(X)):
         h = 1 / (1 + np.exp(-(X[t] @ s0 + h @ sh)))
         o = 1 / (1 + np.exp(-(h @ s1)))
-        total += 0.5 * float((Y[t, 0] - o[0]) ** 2)
+        total += 0.5 * float((Y[t, 0, 0] - o[0]) ** 2)
     return total
 
 
