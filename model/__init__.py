@@ -6,14 +6,41 @@ Nothing here imports a UI, so a notebook can do:
     net = RNN(RNNConfig(seed=0))
     train(net, 8000)
     evaluate(net.synapse_0, net.synapse_1, net.synapse_h, net.bits)
+
+The names below are imported on first use (PEP 562), so that `import model.network`
+does not also load the checkpoint code (zipfile, tempfile): the app and the CLI start
+faster when they need only part of the package.
 """
 
-from model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from model.config import RNNConfig
-from model.network import RNN
-from model.probes import Ablation, Accuracy, CarryProbe, carry_probe, evaluate
-from model.stepper import ProbeStepper, Snapshot, Stepper
-from model.trainer import train
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+    from model.config import RNNConfig
+    from model.network import RNN
+    from model.probes import Ablation, Accuracy, CarryProbe, carry_probe, evaluate
+    from model.stepper import ProbeStepper, Snapshot, Stepper
+    from model.trainer import train
+
+_HOME = {
+    "CheckpointError": "model.checkpoint",
+    "load_checkpoint": "model.checkpoint",
+    "save_checkpoint": "model.checkpoint",
+    "RNNConfig": "model.config",
+    "RNN": "model.network",
+    "Ablation": "model.probes",
+    "Accuracy": "model.probes",
+    "CarryProbe": "model.probes",
+    "carry_probe": "model.probes",
+    "evaluate": "model.probes",
+    "ProbeStepper": "model.stepper",
+    "Snapshot": "model.stepper",
+    "Stepper": "model.stepper",
+    "train": "model.trainer",
+}
 
 __all__ = [
     "RNN",
@@ -31,3 +58,15 @@ __all__ = [
     "save_checkpoint",
     "train",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'model' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOME[name]), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

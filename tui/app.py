@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from model.network import RNN
@@ -28,6 +28,7 @@ from model.stepper import UPDATE, ProbeStepper, Snapshot, Stepper
 from tui.explore import ExploreActions, ablation_label
 from tui.training import Probes, TrainingProgress, measure_weights, run_training
 from tui.widgets.error import ErrorPanel
+from tui.widgets.footer import KeysFooter
 from tui.widgets.help import HelpScreen
 from tui.widgets.hidden import HiddenPanel
 from tui.widgets.inputs import InputsPanel
@@ -112,7 +113,7 @@ class RNNApp(ExploreActions, App[None]):
                 yield PhasePanel(id="phase")
                 yield ErrorPanel(id="error")
         yield Static(id="too-small")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self._show(self.stepper.snapshot())

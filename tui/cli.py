@@ -152,7 +152,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _network_from(args: argparse.Namespace) -> RNN:
     """The network the options describe: a fresh one, or a checkpoint's."""
-    from model.checkpoint import CheckpointError, load_checkpoint
     from model.config import RNNConfig
     from model.network import RNN
 
@@ -164,6 +163,8 @@ def _network_from(args: argparse.Namespace) -> RNN:
             bits=8 if args.bits is None else args.bits,
         )
         return RNN(config)
+    from model.checkpoint import CheckpointError, load_checkpoint
+
     try:
         net = load_checkpoint(args.load)
     except CheckpointError as err:

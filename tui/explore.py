@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from model.config import RNNConfig
 from model.network import RNN
 from model.probes import NONE, Ablation
@@ -192,6 +191,8 @@ class ExploreActions:
                 lambda yes: self._save_to(path, confirmed=True) if yes else None,
             )
             return
+        from model.checkpoint import CheckpointError, save_checkpoint  # not needed to start
+
         try:
             save_checkpoint(path, self.stepper.net, rng_state=self.stepper.resume_rng_state())
         except CheckpointError as err:
@@ -211,6 +212,8 @@ class ExploreActions:
     def _load_from(self: RNNApp, path: str | None) -> None:
         if path is None:
             return
+        from model.checkpoint import CheckpointError, load_checkpoint  # not needed to start
+
         try:
             net = load_checkpoint(path)
         except CheckpointError as err:
