@@ -108,6 +108,31 @@ async def test_escape_stops_training() -> None:
         assert f"iteration {done:,}" in screen_text(app)
 
 
+def carries_into(a: int, b: int, bits: int = 8) -> list[str]:
+    """The carry into each bit position, MSB first as the carry row shows it."""
+    low = [(a & ((1 << t) - 1)) + (b & ((1 << t) - 1)) for t in range(bits)]
+    return [str((s >> t) & 1) for t, s in reversed(list(enumerate(low)))]
+
+
+async def test_while_training_the_panels_show_one_and_the_same_example() -> None:
+    app = fresh_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("plus", "plus", "t")
+        seen = set()
+        for _ in range(10):
+            await pilot.pause(0.3)
+            lines = screen_lines(app)
+            a = int(row(lines, "a ").split()[1])
+            b = int(row(lines, "b ").split()[1])
+            carry = row(lines, "carry").split("▏")[0].split()[1:9]
+            assert carry == carries_into(a, b), (a, b, carry)
+            seen.add((a, b))
+        assert app.training is not None
+        assert len(seen) > 1  # and the example does move on
+        await pilot.press("escape")
+        await settle(pilot)
+
+
 async def test_keys_that_change_the_model_are_refused_while_training() -> None:
     app = fresh_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -38,6 +38,10 @@ from tui.widgets.sums import SumsPanel
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 ERROR_WINDOW = 10_000  # iterations of overallError history kept for the sparkline
+# While training, the example panels (inputs, sums, heatmap) are redrawn together once a
+# second: one example stays long enough to read, all three show the same one, and the
+# screen work left to the UI thread leaves the training thread more of the GIL.
+EXAMPLE_REDRAW = 1.0
 TRAIN_COUNTS = (1, 100_000)
 
 
@@ -92,6 +96,7 @@ class RNNApp(ExploreActions, App[None]):
         self.errors: deque[float] = deque(maxlen=ERROR_WINDOW)
         self.training: TrainingView | None = None
         self._reset_when_stopped = False
+        self._example_drawn_at = 0.0  # time.monotonic() of the last example redraw
         self.probe: ProbeStepper | None = None  # a user's sum on show, or None
         self.ablation: Ablation = NONE
         self.carry_unit: int | None = None
@@ -136,11 +141,15 @@ class RNNApp(ExploreActions, App[None]):
     # -- drawing -------------------------------------------------------------------------
 
     def _show(self, snapshot: Snapshot) -> None:
-        self.query_one(InputsPanel).show(snapshot)
-        self.query_one(SumsPanel).show(snapshot)
-        self.query_one(HiddenPanel).show(snapshot, training=self.training is not None)
+        training = self.training is not None
+        now = time.monotonic()
+        if not training or now - self._example_drawn_at >= EXAMPLE_REDRAW:
+            self._example_drawn_at = now
+            self.query_one(InputsPanel).show(snapshot)
+            self.query_one(SumsPanel).show(snapshot)
+            self.query_one(HiddenPanel).show(snapshot)
         self.query_one(StatusPanel).show(snapshot)
-        self.query_one(PhasePanel).show(snapshot, training=self.training is not None)
+        self.query_one(PhasePanel).show(snapshot, training=training)
 
     def _current(self) -> Stepper:
         return self.probe if self.probe is not None else self.stepper

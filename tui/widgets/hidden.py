@@ -9,7 +9,6 @@ the delta, a leading +/- its sign. Below the units, the true carry into each pos
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 from rich.style import Style
@@ -24,7 +23,6 @@ from tui.widgets.inputs import current_timestep
 SHADES = "·░▒▓█"  # activation 0..1 in five steps; blank = not computed yet
 HEAT = [Style(color=c) for c in ("#4c566a", "#5e81ac", "#88c0d0", "#ebcb8b", "#d08770")]
 POSITIVE, NEGATIVE = Style(color="#a3be8c"), Style(color="#bf616a")
-TRAINING_REDRAW = 1.0  # seconds between heatmap redraws while training (it is most bytes)
 
 
 def shade_level(value: float, scale: float = 1.0) -> int:
@@ -48,13 +46,8 @@ class HiddenPanel(Widget):
         self.snapshot: Snapshot | None = None
         self.carry_unit: int | None = None
         self.carry_correlation: float | None = None
-        self._drawn_at = 0.0
 
-    def show(self, snapshot: Snapshot, training: bool = False) -> None:
-        now = time.monotonic()
-        if training and now - self._drawn_at < TRAINING_REDRAW:
-            return
-        self._drawn_at = now
+    def show(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self.refresh()
 

@@ -56,8 +56,8 @@ class PhasePanel(Widget):
         if self.training:
             lines = [
                 Text("training", "bold"),
-                Text("the heatmap shows the last", "dim"),
-                Text("example trained", "dim"),
+                Text("the panels show an example", "dim"),
+                Text("just trained (once a second)", "dim"),
             ]
             return lines_to_text(lines)
         lines = [Text(snap.phase_label, "bold cyan")]
