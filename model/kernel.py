@@ -76,7 +76,10 @@ class IterationKernel:
             assert view.base is not None, "a reshape made a copy"
         self.last_update = np.zeros(P)  # alpha * summed gradient, as added to the weights
         self.overall_error = 0.0
+        # ones shaped like the operands: a Python 1.0 costs a conversion in every call
         self._ones = np.ones((1, H))
+        self._ones_1 = np.ones((B, 1, H))
+        self._ones_2 = np.ones((B, 1, 1))
         # Row views made once: indexing costs as much as a small numpy call.
         self._state_rows = list(self.layer_1)
         self._input_rows = list(self.neg_input)
@@ -137,19 +140,20 @@ class IterationKernel:
         """
         if start == 0 and stop == self.bits:  # the whole sequence: no slicing needed
             logit, states, out = self.neg_logit, self._state_rows_after, self.layer_2
+            one = self._ones_2
         else:
             logit, out = self.neg_logit[start:stop], self.layer_2[start:stop]
-            states = self.layer_1[start + 1 : stop + 1]
+            states, one = self.layer_1[start + 1 : stop + 1], 1.0
         np.matmul(states, self.neg_synapse_1, logit)
         np.exp(logit, out)
-        np.add(out, 1.0, out)
+        np.add(out, one, out)
         np.reciprocal(out, out)
 
     def score(self) -> float:
         """layer_2_error, layer_2_delta and overallError once all outputs are known."""
         out, slope = self.layer_2, self._slope_2
         np.subtract(self.Y, out, self.layer_2_error)
-        np.subtract(1.0, out, slope)
+        np.subtract(self._ones_2, out, slope)
         np.multiply(slope, out, slope)
         np.multiply(self.layer_2_error, slope, self.layer_2_delta)
         total = 0.0  # the tutorial sums the timesteps' errors one by one, in order
@@ -164,7 +168,7 @@ class IterationKernel:
         """The parts of every layer_1_delta that do not depend on later timesteps."""
         np.matmul(self.layer_2_delta, net.synapse_1.T, self._out_term)
         hidden, slope = self._state_rows_after, self._slope_1
-        np.subtract(1.0, hidden, slope)
+        np.subtract(self._ones_1, hidden, slope)
         np.multiply(slope, hidden, slope)
 
     def backward(self, net: RNN, start: int, stop: int) -> None:
