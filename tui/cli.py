@@ -357,13 +357,22 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_double_dash_values(argv: Sequence[str]) -> None:
+    """`--seed=--`: Python 3.11's argparse drops the "--", stores [] without calling the
+    option's type, and a later `--seed 3` then hides the slip; refuse it up front."""
+    for token in argv:
+        if token == "--":
+            return
+        name, equals, value = token.partition("=")
+        if token.startswith("--") and equals and value == "--":
+            raise UsageError(f"argument {name}: expected a value")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
+        _refuse_double_dash_values(sys.argv[1:] if argv is None else argv)
         args = parser.parse_args(argv)
-        for name, value in vars(args).items():
-            if isinstance(value, list):  # `--seed=--`: argparse keeps [] and skips the check
-                raise UsageError(f"argument --{name.replace('_', '-')}: expected a value")
         if args.command == "train":
             return run_train(args)
         if args.command == "eval":
