@@ -72,8 +72,13 @@ class IterationKernel:
         self._neg_input_2d = self.neg_input.reshape(B, H)
         self._prev_state_column = self.layer_1[:-1].reshape(B, H, 1)
         self._state_rows_after = self.layer_1[1:]
-        for view in (self._grad_0, self._grad_1, self._grad_h, self._prev_state_column):
-            assert view.base is not None, "a reshape made a copy"
+        for view, whole in (
+            (self._grad_0, self._grads),
+            (self._grad_1, self._grads),
+            (self._grad_h, self._grads),
+            (self._prev_state_column, self.layer_1),
+        ):
+            assert np.shares_memory(view, whole), "a reshape made a copy"
         self.last_update = np.zeros(P)  # alpha * summed gradient, as added to the weights
         self.overall_error = 0.0
         # ones shaped like the operands: a Python 1.0 costs a conversion in every call
