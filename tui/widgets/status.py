@@ -69,11 +69,18 @@ class StatusPanel(Widget):
         else:
             phase.append(snap.phase_label, "bold cyan")
         lines.append(phase)
-        bits = f" bits {snap.bits}" if snap.bits != 8 else ""
-        lines.append(Text(f"seed {snap.seed} alpha {snap.alpha:g} hidden {snap.hidden}{bits}"))
+        settings = f"seed {snap.seed} alpha {snap.alpha:g} hidden {snap.hidden}"
+        bits = f"bits {snap.bits}" if snap.bits != 8 else ""
+        fits = len(settings) + 1 + len(bits) <= width
+        if bits and fits:
+            settings += f" {bits}"
+        lines.append(Text(settings))
         count = Text("N ")
         count.append(f"{self.train_count:,}", "bold")
-        count.append("  (t trains N)", "dim")
+        if bits and not fits:  # at 80x24 the settings line is full: bits go here, not off-screen
+            count.append(f"  {bits}")
+        else:
+            count.append("  (t trains N)", "dim")
         lines.append(count)
         run = self.training
         if run is None:
