@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from model.checkpoint import load_checkpoint
 from model.config import RNNConfig
 from model.network import RNN
+from model.probes import carry_into
 from tui.app import RNNApp
 
 SIZE = (80, 24)
@@ -108,12 +109,6 @@ async def test_escape_stops_training() -> None:
         assert f"iteration {done:,}" in screen_text(app)
 
 
-def carries_into(a: int, b: int, bits: int = 8) -> list[str]:
-    """The carry into each bit position, MSB first as the carry row shows it."""
-    low = [(a & ((1 << t) - 1)) + (b & ((1 << t) - 1)) for t in range(bits)]
-    return [str((s >> t) & 1) for t, s in reversed(list(enumerate(low)))]
-
-
 async def test_while_training_the_panels_show_one_and_the_same_example() -> None:
     app = fresh_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -125,7 +120,8 @@ async def test_while_training_the_panels_show_one_and_the_same_example() -> None
             a = int(row(lines, "a ").split()[1])
             b = int(row(lines, "b ").split()[1])
             carry = row(lines, "carry").split("▏")[0].split()[1:9]
-            assert carry == carries_into(a, b), (a, b, carry)
+            expected = carry_into(np.array([a]), np.array([b]), 8)[0][::-1]  # MSB first
+            assert carry == [str(c) for c in expected], (a, b, carry)
             seen.add((a, b))
         assert app.training is not None
         assert len(seen) > 1  # and the example does move on

@@ -271,12 +271,16 @@ class RNNApp(ExploreActions, App[None]):
         if progress.probes is not None:
             self._show_probes(progress.probes)
         if progress.finished:
-            self._measure()
-            if progress.problem:
-                self.notify(progress.problem, severity="error")
-            if self._reset_when_stopped:
-                self._reset_when_stopped = False
-                self._reset()
+            self._training_ended(progress.problem)
+
+    def _training_ended(self, problem: str) -> None:
+        """After the last report (or a crashed worker): measure, tell, reset if asked."""
+        self._measure()
+        if problem:
+            self.notify(problem, severity="error")
+        if self._reset_when_stopped:
+            self._reset_when_stopped = False
+            self._reset()
 
     def _measure(self) -> None:
         net = self.stepper.net
@@ -303,13 +307,9 @@ class RNNApp(ExploreActions, App[None]):
         if worker.group != "training" or worker.state != WorkerState.ERROR:
             return
         self.training = None
-        self.notify(f"Training stopped: {worker.error}", severity="error")
         self._show(self.stepper.snapshot())
         self._show_status()
-        self._measure()
-        if self._reset_when_stopped:
-            self._reset_when_stopped = False
-            self._reset()
+        self._training_ended(f"Training stopped: {worker.error}")
 
     def on_measured(self, message: Measured) -> None:
         self._show_probes(message.probes)
