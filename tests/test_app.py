@@ -129,6 +129,24 @@ async def test_while_training_the_panels_show_one_and_the_same_example() -> None
         await settle(pilot)
 
 
+async def test_a_crashed_training_worker_ends_training_and_says_so(monkeypatch) -> None:
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("tui.app.run_training", crash)
+    app = fresh_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert app.training is None
+        assert any("Training stopped: boom" in str(n.message) for n in app._notifications)
+        assert "phase training" not in screen_text(app)
+        await pilot.press("n")  # the app still steps
+        await pilot.pause()
+        assert "forward t=0" in screen_text(app)
+
+
 async def test_keys_that_change_the_model_are_refused_while_training() -> None:
     app = fresh_app()
     async with app.run_test(size=SIZE) as pilot:
