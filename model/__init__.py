@@ -20,8 +20,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
     from model.config import RNNConfig
-    from model.network import RNN
-    from model.probes import Ablation, Accuracy, CarryProbe, carry_probe, evaluate
+    from model.gradcheck import gradient_check
+    from model.network import RNN, Network
+    from model.probes import (
+        Ablation,
+        Accuracy,
+        CarryProbe,
+        carry_probe,
+        carry_probes,
+        evaluate,
+        evaluate_net,
+    )
     from model.stepper import ProbeStepper, Snapshot, Stepper
     from model.trainer import train
 
@@ -31,6 +40,10 @@ _HOME = {
     "save_checkpoint": "model.checkpoint",
     "RNNConfig": "model.config",
     "RNN": "model.network",
+    "Network": "model.network",
+    "gradient_check": "model.gradcheck",
+    "evaluate_net": "model.probes",
+    "carry_probes": "model.probes",
     "Ablation": "model.probes",
     "Accuracy": "model.probes",
     "CarryProbe": "model.probes",
@@ -48,12 +61,16 @@ __all__ = [
     "Accuracy",
     "CarryProbe",
     "CheckpointError",
+    "Network",
     "ProbeStepper",
     "RNNConfig",
     "Snapshot",
     "Stepper",
     "carry_probe",
+    "carry_probes",
     "evaluate",
+    "evaluate_net",
+    "gradient_check",
     "load_checkpoint",
     "save_checkpoint",
     "train",

@@ -2,13 +2,17 @@
 
 A checkpoint holds everything that decides what the next training iteration does:
 
-* the weights, under the tutorial's names and shapes, as float64:
-  `synapse_0` (2, H), `synapse_1` (H, 1), `synapse_h` (H, H);
-* the hyperparameters `seed`, `hidden`, `alpha` (the live learning rate) and `bits`;
+* the weights, under the tutorial's names and shapes, as float64, laid out by the cell's
+  ParamSpec: `synapse_0` (2, G*H), `synapse_1` (H, 1), `synapse_h` (H, G*H) and, for the
+  LSTM (G = 4) and GRU (G = 3), `bias` (G*H,); the RNN has G = 1 and no bias;
+* the hyperparameters `seed`, `hidden`, `alpha` (the live learning rate) and `bits`,
+  the `cell` (0 rnn, 1 lstm, 2 gru) and the init range `init_low`, `init_high`;
 * the `iteration` count;
 * the MT19937 state of the run's private random stream, as plain numbers:
   `rng_keys` (uint32, (624,)), `rng_pos`, `rng_has_gauss`, `rng_cached_gaussian`;
-* `format_version`, so that a later layout can be told apart.
+* `format_version`, so that a later layout can be told apart. Format 1 (the first
+  release: the RNN only, no cell, init or bias members) still loads, as an RNN drawn
+  from -1, 1; format 2 added the cell, the init range and the bias.
 
 Every member is a plain numeric array: nothing is pickled, and loading uses
 `allow_pickle=False`, so opening a hostile file can never run code. A file is treated
@@ -19,7 +23,10 @@ header claiming a huge shape), and every way a file can be wrong is reported as 
 
 Saving is atomic: the archive is written to a temporary file beside the target, flushed
 to disk, then renamed over the target, so a failed save never damages the previous
-checkpoint. The path is used verbatim (no `.npz` is appended).
+checkpoint. The path is used verbatim (no `.npz` is appended). A save never replaces
+anything but a regular file: a device node, FIFO, socket or directory at the target is
+refused, and a symbolic link is followed, so the link's target is written and the link
+stays a link.
 """
 
 from __future__ import annotations
@@ -29,33 +36,149 @@ import os
 import stat
 import tempfile
 import zipfile
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 from numpy.lib import format as npy_format
 
-from model.config import RNNConfig, config_problem
-from model.network import RNN, weight_views
+from model.cells import cell_info
+from model.config import CELLS, MAX_BITS, RNNConfig, config_problem, init_problem
+from model.history import RECENT, ErrorHistory
+from model.network import RNN
+from model.params import ParamSpec
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 MT19937_KEYS = 624  # words of MT19937 state; `pos` runs from 0 to this value inclusive
 
-# Size limits for untrusted files. The largest legitimate member is synapse_h at the
-# largest allowed hidden size (1024 * 1024 float64 = 8 MiB), so 16 MiB per weight member
+# Size limits for untrusted files. The largest legitimate member is the LSTM's synapse_h
+# at the largest allowed hidden size (1024 * 4096 float64 = 32 MiB), so 40 MiB per weight
+# member
 # leaves room for the .npy header; every other member is a scalar or the 624 rng words.
-# Only the thirteen members named below are ever read, so these caps also bound the total
+# Only the members named in MEMBERS below are ever read, so these caps also bound the total
 # read (3 * 16 MiB + 10 * 64 KiB); any other member is ignored unread. The file itself
 # is capped so that a huge file is refused by its size alone, before the zip directory
 # is parsed.
 MAX_FILE_BYTES = 64 * 2**20
-MAX_WEIGHT_MEMBER_BYTES = 16 * 2**20
+MAX_WEIGHT_MEMBER_BYTES = 40 * 2**20
 MAX_SMALL_MEMBER_BYTES = 64 * 2**10
 MAX_NPY_HEADER = 10_000  # numpy's own default limit for a trusted-looking header
 
-WEIGHT_NAMES = ("synapse_0", "synapse_1", "synapse_h")
-INT_SCALARS = ("format_version", "seed", "hidden", "bits", "iteration", "rng_pos", "rng_has_gauss")
-FLOAT_SCALARS = ("alpha", "rng_cached_gaussian")
+# The largest iteration count a checkpoint holds. It is stored as int64; the bound
+# leaves 2**62 iterations of headroom, more than any run can add (146,000 years at a
+# million iterations a second), so a loaded count can never overflow a later save.
+MAX_ITERATION = 2**62
+MAX_ERROR_BLOCKS = 2_000_000  # a 100-iteration mean each: 200 million iterations, 16 MB
+
+
+def _iteration_problem(value: int) -> str | None:
+    if value < 0:
+        return f"iteration must not be negative, got {value}"
+    if value > MAX_ITERATION:
+        return f"iteration must be at most 2**62 ({MAX_ITERATION}), got {value}"
+    return None
+
+
+def _rng_pos_problem(value: int) -> str | None:
+    # The generator indexes its key array with pos; outside 0..624 it would read past it.
+    if not 0 <= value <= MT19937_KEYS:
+        return f"rng_pos must be between 0 and {MT19937_KEYS}, got {value}"
+    return None
+
+
+def _has_gauss_problem(value: int) -> str | None:
+    return None if value in (0, 1) else f"rng_has_gauss must be 0 or 1, got {value}"
+
+
+def _finite_problem(value: float) -> str | None:
+    return None if np.isfinite(value) else "rng_cached_gaussian must be a finite number"
+
+
+def _cell_problem(value: int) -> str | None:
+    if not 0 <= value < len(CELLS):
+        return f"cell must be between 0 and {len(CELLS) - 1} ({', '.join(CELLS)}), got {value}"
+    return None
+
+
+def _rng_keys_problem(keys: np.ndarray) -> str | None:
+    # MT19937's state is the top bit of the first word and all of the other 623; when
+    # every one of those bits is zero the generator only ever yields zeros (every
+    # example would be 0 + 0). Seeding never produces it; only a crafted file does.
+    if not int(keys[0]) & 0x80000000 and not keys[1:].any():
+        return "rng_keys is a degenerate MT19937 state (all zero): every draw would be 0"
+    return None
+
+
+@dataclass(frozen=True)
+class Member:
+    """One array of a checkpoint: how it is stored and what values it may hold.
+
+    kind: "int" (a scalar of any integer dtype), "float" (a float64 scalar), "words"
+    (uint32 array) or "weights" (float64 array, finite). `shape` maps the network's
+    parameter layout to the array's shape (None: a scalar, saved 0-d or as one element;
+    a weight the cell does not have is neither read nor written). `check` returns a
+    problem with a valid-dtype value (an int or float for scalars), or None. `since`:
+    the format version that added it (older files lack it). Adding a member to the
+    format is one entry here.
+    """
+
+    name: str
+    kind: str
+    shape: Callable[[ParamSpec], tuple[int, ...] | None] | None = None
+    check: Callable[[Any], str | None] | None = None
+    max_length: int = 0  # "series" (float64, 1-D, finite): at most this many values
+    since: int = 1
+
+
+def _weight(name: str) -> Callable[[ParamSpec], tuple[int, ...] | None]:
+    return lambda spec: spec.shapes.get(name)
+
+
+# In reading order: scalars first, so the weights' shapes are known before they are read.
+MEMBERS = (
+    Member("format_version", "int"),  # checked on its own, first: see _check_version
+    Member("seed", "int"),  # seed, hidden, bits and alpha: config_problem
+    Member("hidden", "int"),
+    Member("bits", "int"),
+    Member("iteration", "int", check=_iteration_problem),
+    Member("rng_pos", "int", check=_rng_pos_problem),
+    Member("rng_has_gauss", "int", check=_has_gauss_problem),
+    Member("alpha", "float"),
+    Member("rng_cached_gaussian", "float", check=_finite_problem),
+    Member("cell", "int", check=_cell_problem, since=2),
+    Member("init_low", "float", since=2),  # init_low, init_high: init_problem
+    Member("init_high", "float", since=2),
+    Member("rng_keys", "words", shape=lambda spec: (MT19937_KEYS,), check=_rng_keys_problem),
+    Member("synapse_0", "weights", shape=_weight("synapse_0")),
+    Member("synapse_1", "weights", shape=_weight("synapse_1")),
+    Member("synapse_h", "weights", shape=_weight("synapse_h")),
+    Member("bias", "weights", shape=_weight("bias"), since=2),
+)
+
+
+def _train_count_problem(value: int) -> str | None:
+    return None if 1 <= value <= 100_000 else f"session_train_count {value} is not 1 to 100,000"
+
+
+def _step_problem(value: int) -> str | None:
+    return None if 0 <= value <= 2 * MAX_BITS + 1 else f"session_step {value} is out of range"
+
+
+# Members a checkpoint may hold or not: the run's error history (the app's curve) and, in
+# the app's session file, N and the step within the iteration. Files without them load.
+OPTIONAL_MEMBERS = (
+    Member("error_start", "int", check=_iteration_problem),
+    Member("error_blocks", "series", max_length=MAX_ERROR_BLOCKS),
+    Member("error_recent", "series", max_length=RECENT),
+    Member("session_train_count", "int", check=_train_count_problem),
+    Member("session_step", "int", check=_step_problem),
+)
+MEMBER = {member.name: member for member in (*MEMBERS, *OPTIONAL_MEMBERS)}
+WEIGHT_NAMES = tuple(m.name for m in MEMBERS if m.kind == "weights")
+INT_SCALARS = tuple(m.name for m in MEMBERS if m.kind == "int")
+FLOAT_SCALARS = tuple(m.name for m in MEMBERS if m.kind == "float")
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip starts with a member or, if empty, its end
 
@@ -101,26 +224,64 @@ def _rng_arrays(state: tuple[Any, ...]) -> dict[str, np.ndarray]:
 
 
 def _checkpoint_arrays(net: RNN, rng_state: tuple[Any, ...] | None) -> dict[str, np.ndarray]:
-    synapse_0, synapse_1, synapse_h = weight_views(net.params, net.hidden)
+    # Checked before np.array(..., int64), which raises OverflowError beyond 2**63 - 1.
+    problem = _iteration_problem(net.iteration)
+    if problem:
+        raise _Invalid(problem)
     arrays = {
         "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
-        "synapse_0": np.array(synapse_0, dtype=np.float64),
-        "synapse_1": np.array(synapse_1, dtype=np.float64),
-        "synapse_h": np.array(synapse_h, dtype=np.float64),
+        **{name: np.array(view, dtype=np.float64) for name, view in net.weights.items()},
+        "cell": np.array(CELLS.index(net.cell), dtype=np.int64),
+        "init_low": np.array(net.config.init[0], dtype=np.float64),
+        "init_high": np.array(net.config.init[1], dtype=np.float64),
         "seed": np.array(net.config.seed, dtype=np.int64),
         "hidden": np.array(net.hidden, dtype=np.int64),
         "alpha": np.array(net.alpha, dtype=np.float64),
         "bits": np.array(net.bits, dtype=np.int64),
         "iteration": np.array(net.iteration, dtype=np.int64),
     }
-    arrays.update(_rng_arrays(net.rng.get_state() if rng_state is None else rng_state))
+    # get_state() is typed dict | tuple; the legacy default is the tuple _rng_arrays checks
+    state = cast(tuple[Any, ...], net.rng.get_state()) if rng_state is None else rng_state
+    arrays.update(_rng_arrays(state))
+    return arrays
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """What a checkpoint file holds: the run, and what the app keeps with it if present."""
+
+    net: RNN
+    errors: ErrorHistory | None = None  # the run's overallError history
+    train_count: int | None = None  # the app's N (session file)
+    step: int | None = None  # the step within the iteration (session file)
+
+
+def _optional_arrays(
+    errors: ErrorHistory | None, train_count: int | None, step: int | None
+) -> dict[str, np.ndarray]:
+    arrays: dict[str, np.ndarray] = {}
+    if errors is not None:
+        arrays.update(errors.to_arrays())
+    if train_count is not None:
+        arrays["session_train_count"] = np.array(train_count, dtype=np.int64)
+    if step is not None:
+        arrays["session_step"] = np.array(step, dtype=np.int64)
     return arrays
 
 
 def save_checkpoint(
-    path: str | os.PathLike[str], net: RNN, *, rng_state: tuple[Any, ...] | None = None
+    path: str | os.PathLike[str],
+    net: RNN,
+    *,
+    rng_state: tuple[Any, ...] | None = None,
+    errors: ErrorHistory | None = None,
+    train_count: int | None = None,
+    step: int | None = None,
 ) -> None:
     """Write `net` to `path` (used verbatim) atomically; raise CheckpointError on failure.
+
+    `errors`, `train_count` and `step` are stored when given (the app's curve, N and
+    position; see `Checkpoint`).
 
     `rng_state` (a `RandomState.get_state()` tuple) replaces the state of `net.rng`,
     for callers that stand in the middle of an iteration whose examples were already
@@ -132,35 +293,103 @@ def save_checkpoint(
     name = os.fsdecode(path)
     try:
         arrays = _checkpoint_arrays(net, rng_state)
+        arrays.update(_optional_arrays(errors, train_count, step))
         _validated(arrays)
+        _validated_optional(arrays, net.iteration)
     except _Invalid as err:
         raise CheckpointError(f"cannot save checkpoint {name!r}: {err}", path) from None
+    target = save_target(name)
 
-    # The temporary file lives beside the target so that os.replace is a rename within
-    # one file system, which is atomic: readers see the old file or the new one, never
-    # a half-written one, and a failure anywhere before it leaves the old file alone.
-    directory = os.path.dirname(os.path.abspath(name))
+    # The temporary file lives beside the (link's) target so that os.replace is a rename
+    # within one file system, which is atomic: readers see the old file or the new one,
+    # never a half-written one, and a failure anywhere before it leaves the old file alone.
+    directory = os.path.dirname(target)
     tmp_path: str | None = None
     try:
         fd, tmp_path = tempfile.mkstemp(
-            prefix=f".{os.path.basename(name)}.", suffix=".tmp", dir=directory
+            prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory
         )
         with os.fdopen(fd, "wb") as handle:
             # Writing through a file object keeps np.savez from appending ".npz".
-            np.savez(handle, **arrays)
+            # (numpy's stubs type **kwds as if one could be allow_pickle: none is)
+            np.savez(handle, **arrays)  # type: ignore[arg-type]
             handle.flush()
             os.fsync(handle.fileno())
-        _copy_mode(name, tmp_path)
-        os.replace(tmp_path, name)
+        _copy_mode(target, tmp_path)
+        os.replace(tmp_path, target)
         tmp_path = None
     except OSError as err:
-        reason = _save_failure(err, name, directory)
+        reason = _save_failure(err, target, directory)
         raise CheckpointError(f"cannot save checkpoint {name!r}: {reason}", path) from None
     finally:
         if tmp_path is not None:
             with contextlib.suppress(OSError):
                 os.remove(tmp_path)
     _sync_directory(directory)
+
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def file_kind(mode: int) -> str:
+    """What a file that is not regular is, in words ("a character device", ...)."""
+    for test, words in _FILE_KINDS:
+        if test(mode):
+            return words
+    return "an unusual file"
+
+
+def save_target(path: str | os.PathLike[str], *, probe: bool = False) -> str:
+    """The file a save to `path` would replace: `path` with symbolic links resolved.
+
+    Raises CheckpointError when it exists and is not a regular file (a save must never
+    replace a device node, FIFO, socket or directory), when its folder is missing, and,
+    with `probe`, when a file cannot be created in that folder (tried for real, since
+    permission bits say nothing to root on a read-only file system). Checked again by
+    every save, so the check cannot be skipped; between this check and the rename a
+    concurrent process could still swap the file, which no portable call prevents.
+    """
+    name = os.fsdecode(path)
+    if not name:
+        raise CheckpointError("cannot save checkpoint: no file name given", path)
+    try:
+        target = os.path.realpath(name)  # follows a chain of links; the link stays
+        info: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        info = None
+    except (OSError, ValueError) as err:  # ELOOP, ENOTDIR, a NUL byte in the path, ...
+        reason = getattr(err, "strerror", None) or _one_line(err)
+        raise CheckpointError(f"cannot save checkpoint {name!r}: {reason}", path) from None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise CheckpointError(
+            f"cannot save checkpoint {name!r}: it is {file_kind(info.st_mode)}, "
+            "and a save only ever replaces a regular file",
+            path,
+        )
+    directory = os.path.dirname(target)
+    if not os.path.isdir(directory):
+        problem = "is not a folder" if os.path.exists(directory) else "does not exist"
+        raise CheckpointError(
+            f"cannot save checkpoint {name!r}: folder {directory!r} {problem}", path
+        )
+    if probe:
+        try:
+            fd, probe_path = tempfile.mkstemp(prefix=".rnn-tui-probe.", dir=directory)
+            os.close(fd)
+            os.remove(probe_path)
+        except OSError as err:
+            reason = err.strerror or _one_line(err)
+            raise CheckpointError(
+                f"cannot save checkpoint {name!r}: folder {directory!r} is not writable ({reason})",
+                path,
+            ) from None
+    return target
 
 
 def _save_failure(err: OSError, name: str, directory: str) -> str:
@@ -203,6 +432,11 @@ def load_checkpoint(path: str | os.PathLike[str]) -> RNN:
     Raises CheckpointError, and no other exception, for a file that is missing,
     unreadable, damaged, not an rnn-tui checkpoint, or holds values that are out of range.
     """
+    return read_checkpoint(path).net
+
+
+def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
+    """`load_checkpoint`, with the error history, N and step the file may also hold."""
     name = os.fsdecode(path)
     try:
         info = os.stat(name)
@@ -229,6 +463,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> RNN:
         net = RNN(config)
         net.load_state(params, rng_state, iteration)
         net.alpha = alpha
+        errors, train_count, step = _validated_optional(arrays, iteration)
     except _Invalid as err:
         raise CheckpointError(
             f"checkpoint {name!r} is not a valid rnn-tui checkpoint: {err}", path
@@ -236,7 +471,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> RNN:
     except OSError as err:
         reason = err.strerror or _one_line(err)
         raise CheckpointError(f"cannot load checkpoint {name!r}: {reason}", path) from None
-    return net
+    return Checkpoint(net, errors, train_count, step)
 
 
 def _read_members(name: str) -> dict[str, np.ndarray]:
@@ -263,7 +498,7 @@ def _read_members(name: str) -> dict[str, np.ndarray]:
             raise _Invalid(f"the archive is damaged ({_one_line(err)})") from None
 
 
-MAX_ENTRIES = 64  # a checkpoint has 13 arrays; zipfile parses every entry before we can look
+MAX_ENTRIES = 64  # a checkpoint has at most 17 arrays; zipfile parses every entry first
 
 
 def _check_entry_count(handle: Any) -> None:
@@ -282,27 +517,45 @@ def _check_entry_count(handle: Any) -> None:
         if at64 >= 0 and at64 + 40 <= len(tail):
             entries = int.from_bytes(tail[at64 + 32 : at64 + 40], "little")
     if entries > MAX_ENTRIES:
-        raise _Invalid(f"the archive has {entries} entries (a checkpoint has 13)")
+        raise _Invalid(f"the archive has {entries} entries (a checkpoint has at most 17)")
 
 
 def _read_npz(npz: Any) -> dict[str, np.ndarray]:
+    _check_unique_names(npz.zip)
     arrays: dict[str, np.ndarray] = {}
-    hidden: int | None = None
-    # Scalars first, so that the weights' expected shapes are known before they are read.
-    for key in (*INT_SCALARS, *FLOAT_SCALARS, "rng_keys", *WEIGHT_NAMES):
+    spec: ParamSpec | None = None
+    version = FORMAT_VERSION
+    for member in MEMBERS:
+        if member.since > version:
+            continue  # an older file: it has no such member
         expected_shapes: tuple[tuple[int, ...], ...]
-        if key == "rng_keys":
-            expected_shapes = ((MT19937_KEYS,),)
-        elif key in WEIGHT_NAMES:
-            if hidden is None:
-                hidden = _hidden_from(arrays)
-            expected_shapes = (_weight_shape(key, hidden),)
-        else:
+        if member.shape is None:
             expected_shapes = ((), (1,))  # a scalar, saved 0-d or as a 1-element array
-        arrays[key] = _read_member(npz.zip, key, expected_shapes)
-        if key == "format_version":  # first: a newer layout deserves its own message
-            _check_version(arrays[key])
+        else:
+            if spec is None:
+                spec = _spec_from(arrays)
+            shape = member.shape(spec)
+            if shape is None:
+                continue  # a weight this cell does not have (the RNN's bias)
+            expected_shapes = (shape,)
+        arrays[member.name] = _read_member(npz.zip, member, expected_shapes)
+        if member.name == "format_version":  # first: a newer layout deserves its own message
+            version = _check_version(arrays[member.name])
+    names = set(npz.zip.namelist())
+    for member in OPTIONAL_MEMBERS:
+        if f"{member.name}.npy" in names:
+            shapes = ((), (1,)) if member.kind == "int" else ()
+            arrays[member.name] = _read_member(npz.zip, member, shapes)
     return arrays
+
+
+def _check_unique_names(archive: zipfile.ZipFile) -> None:
+    """A zip may hold two members of one name; zipfile would silently read the last."""
+    seen: set[str] = set()
+    for info in archive.infolist():
+        if info.filename in seen:
+            raise _Invalid(f"the archive holds two members named {info.filename!r}")
+        seen.add(info.filename)
 
 
 def _hidden_from(arrays: dict[str, np.ndarray]) -> int:
@@ -314,32 +567,49 @@ def _hidden_from(arrays: dict[str, np.ndarray]) -> int:
     return hidden
 
 
-def _weight_shape(key: str, hidden: int) -> tuple[int, int]:
-    return {"synapse_0": (2, hidden), "synapse_1": (hidden, 1), "synapse_h": (hidden, hidden)}[key]
+def _cell_from(arrays: dict[str, np.ndarray]) -> str:
+    """The cell's name; a format-1 file (no cell member) is the tutorial's RNN."""
+    if "cell" not in arrays:
+        return "rnn"
+    code = _as_int("cell", arrays["cell"])
+    problem = _cell_problem(code)
+    if problem:
+        raise _Invalid(problem)
+    return CELLS[code]
 
 
-def _check_version(value: np.ndarray) -> None:
+def _spec_from(arrays: dict[str, np.ndarray]) -> ParamSpec:
+    """The parameter layout the file's weights must have, from its hidden size and cell."""
+    return cell_info(_cell_from(arrays)).spec(_hidden_from(arrays))
+
+
+def _check_version(value: np.ndarray) -> int:
     version = _as_int("format_version", value)
     if version > FORMAT_VERSION:
         raise _Invalid(
             f"it was written by a newer rnn-tui (format {version}; this version reads "
             f"format {FORMAT_VERSION})"
         )
-    if version != FORMAT_VERSION:
-        raise _Invalid(f"format_version is {version}, expected {FORMAT_VERSION}")
+    if version < 1:
+        raise _Invalid(f"format_version is {version}, expected 1 to {FORMAT_VERSION}")
+    return version
 
 
 def _read_member(
-    archive: zipfile.ZipFile, key: str, expected_shapes: tuple[tuple[int, ...], ...]
+    archive: zipfile.ZipFile, member: Member, expected_shapes: tuple[tuple[int, ...], ...]
 ) -> np.ndarray:
-    member = f"{key}.npy"
+    key = member.name
     try:
-        info = archive.getinfo(member)
+        info = archive.getinfo(f"{key}.npy")
     except KeyError:
         raise _Invalid(f"the array {key!r} is missing") from None
     # The declared size bounds what zipfile will decompress, so checking it first stops
     # a tiny, highly compressed member from expanding into gigabytes.
-    limit = MAX_WEIGHT_MEMBER_BYTES if key in WEIGHT_NAMES else MAX_SMALL_MEMBER_BYTES
+    limit = (
+        MAX_WEIGHT_MEMBER_BYTES
+        if member.kind in ("weights", "series")
+        else (MAX_SMALL_MEMBER_BYTES)
+    )
     if info.file_size > limit:
         raise _Invalid(
             f"the array {key!r} declares {info.file_size} bytes, more than the {limit} "
@@ -347,7 +617,7 @@ def _read_member(
         )
 
     try:
-        return _read_npy(archive, info, key, expected_shapes)
+        return _read_npy(archive, info, member, expected_shapes)
     except (_Invalid, OSError):
         raise
     except Exception as err:
@@ -359,9 +629,10 @@ def _read_member(
 def _read_npy(
     archive: zipfile.ZipFile,
     info: zipfile.ZipInfo,
-    key: str,
+    member: Member,
     expected_shapes: tuple[tuple[int, ...], ...],
 ) -> np.ndarray:
+    key = member.name
     # numpy's reader allocates whatever shape the header claims before reading the
     # data, so the header is read and checked on its own first.
     with archive.open(info) as fp:
@@ -372,8 +643,11 @@ def _read_npy(
             shape, _fortran, dtype = npy_format.read_array_header_2_0(fp, MAX_NPY_HEADER)
         else:
             raise _Invalid(f"the array {key!r} uses an unsupported .npy version {version}")
-    _check_dtype(key, dtype)
-    if shape not in expected_shapes:
+    _check_dtype(member, dtype)
+    if member.kind == "series":
+        if len(shape) != 1 or shape[0] > member.max_length:
+            raise _Invalid(f"{key} has shape {shape}, expected at most {member.max_length} values")
+    elif shape not in expected_shapes:
         wanted = " or ".join(str(s) for s in expected_shapes)
         raise _Invalid(f"{key} has shape {shape}, expected {wanted}")
 
@@ -387,12 +661,12 @@ def _read_npy(
     return array.astype(array.dtype.newbyteorder("="), order="C", copy=False)
 
 
-def _check_dtype(key: str, dtype: np.dtype[Any]) -> None:
-    if key in INT_SCALARS:
+def _check_dtype(member: Member, dtype: np.dtype[Any]) -> None:
+    if member.kind == "int":
         # Integers of any width are exact; bool is deliberately not an integer here.
         ok = dtype.kind in "iu"
         wanted = "an integer"
-    elif key == "rng_keys":
+    elif member.kind == "words":
         ok = dtype.kind == "u" and dtype.itemsize == 4
         wanted = "uint32"
     else:
@@ -401,7 +675,7 @@ def _check_dtype(key: str, dtype: np.dtype[Any]) -> None:
         ok = dtype.kind == "f" and dtype.itemsize == 8
         wanted = "float64"
     if not ok:
-        raise _Invalid(f"{key} has dtype {_dtype_name(dtype)}, expected {wanted}")
+        raise _Invalid(f"{member.name} has dtype {_dtype_name(dtype)}, expected {wanted}")
 
 
 def _dtype_name(dtype: np.dtype[Any]) -> str:
@@ -438,38 +712,100 @@ def _validated(
     problem = config_problem(seed, hidden, alpha, bits)
     if problem:
         raise _Invalid(problem)
-    config = RNNConfig(seed=seed, hidden=hidden, alpha=alpha, bits=bits)
+    cell = _cell_from(arrays)
+    init = (-1.0, 1.0)  # format 1: the tutorial's range
+    if "init_low" in arrays:
+        init = (
+            _as_float("init_low", arrays["init_low"]),
+            _as_float("init_high", arrays["init_high"]),
+        )
+    problem = init_problem(init)
+    if problem:
+        raise _Invalid(problem)
+    config = RNNConfig(seed=seed, hidden=hidden, alpha=alpha, bits=bits, cell=cell, init=init)
+    spec = cell_info(cell).spec(hidden)
 
-    parts = []
-    for key in WEIGHT_NAMES:
-        weights = arrays[key]
-        shape = _weight_shape(key, hidden)
-        if weights.shape != shape:
-            raise _Invalid(f"{key} has shape {weights.shape}, expected {shape}")
-        if weights.dtype.kind != "f" or weights.dtype.itemsize != 8:
-            raise _Invalid(f"{key} has dtype {_dtype_name(weights.dtype)}, expected float64")
-        if not np.isfinite(weights).all():
-            raise _Invalid(f"{key} contains NaN or infinite values")
-        parts.append(weights.ravel())
-    # The flat layout RNN keeps its weights in (see network.weight_views).
-    params = np.concatenate(parts).astype(np.float64, copy=False)
+    for member in MEMBERS:
+        shape = None if member.shape is None else member.shape(spec)
+        if member.name not in arrays and (member.since > 1 or shape is None):
+            continue  # a format-1 file, or a weight this cell does not have
+        value = arrays[member.name]
+        if shape is not None:
+            _check_array(member, value, shape)
+        if member.check is not None:
+            if member.kind == "int":
+                scalar: Any = _as_int(member.name, value)
+            elif member.kind == "float":
+                scalar = _as_float(member.name, value)
+            else:
+                scalar = value
+            problem = member.check(scalar)
+            if problem:
+                raise _Invalid(problem)
+    # The flat layout the network keeps its weights in (model/params.py).
+    params = np.concatenate([arrays[key].ravel() for key in spec.names])
+    params = params.astype(np.float64, copy=False)
 
     iteration = _as_int("iteration", arrays["iteration"])
-    if iteration < 0:
-        raise _Invalid(f"iteration must not be negative, got {iteration}")
-
-    keys = arrays["rng_keys"]
-    if keys.shape != (MT19937_KEYS,) or keys.dtype.kind != "u" or keys.dtype.itemsize != 4:
-        raise _Invalid(f"rng_keys must be {MT19937_KEYS} uint32 words")
-    pos = _as_int("rng_pos", arrays["rng_pos"])
-    # The generator indexes its key array with pos; outside 0..624 it would read past it.
-    if not 0 <= pos <= MT19937_KEYS:
-        raise _Invalid(f"rng_pos must be between 0 and {MT19937_KEYS}, got {pos}")
-    has_gauss = _as_int("rng_has_gauss", arrays["rng_has_gauss"])
-    if has_gauss not in (0, 1):
-        raise _Invalid(f"rng_has_gauss must be 0 or 1, got {has_gauss}")
-    cached = _as_float("rng_cached_gaussian", arrays["rng_cached_gaussian"])
-    if not np.isfinite(cached):
-        raise _Invalid("rng_cached_gaussian must be a finite number")
-    rng_state = ("MT19937", keys.astype(np.uint32), pos, has_gauss, cached)
+    rng_state = (
+        "MT19937",
+        arrays["rng_keys"].astype(np.uint32),
+        _as_int("rng_pos", arrays["rng_pos"]),
+        _as_int("rng_has_gauss", arrays["rng_has_gauss"]),
+        _as_float("rng_cached_gaussian", arrays["rng_cached_gaussian"]),
+    )
     return config, params, rng_state, iteration, alpha
+
+
+def _validated_optional(
+    arrays: dict[str, np.ndarray], iteration: int
+) -> tuple[ErrorHistory | None, int | None, int | None]:
+    """The optional members present: (error history, N, step); _Invalid for a bad one."""
+    for member in OPTIONAL_MEMBERS:
+        if member.name not in arrays:
+            continue
+        value = arrays[member.name]
+        if member.kind == "series":
+            if value.ndim != 1 or value.shape[0] > member.max_length:
+                raise _Invalid(f"{member.name} must hold at most {member.max_length} values")
+            _check_array(member, value, value.shape)
+        elif member.check is not None:
+            problem = member.check(_as_int(member.name, value))
+            if problem:
+                raise _Invalid(problem)
+    parts = ("error_start", "error_blocks", "error_recent")
+    present = [part in arrays for part in parts]
+    errors = None
+    if any(present):
+        if not all(present):
+            raise _Invalid("the error history is incomplete (error_start, _blocks, _recent)")
+        try:
+            errors = ErrorHistory.from_arrays(
+                _as_int("error_start", arrays["error_start"]),
+                iteration,
+                arrays["error_blocks"],
+                arrays["error_recent"],
+            )
+        except ValueError as err:
+            raise _Invalid(str(err)) from None
+    count = arrays.get("session_train_count")
+    step = arrays.get("session_step")
+    return (
+        errors,
+        None if count is None else _as_int("session_train_count", count),
+        None if step is None else _as_int("session_step", step),
+    )
+
+
+def _check_array(member: Member, value: np.ndarray, shape: tuple[int, ...]) -> None:
+    """Shape, dtype and (for weights) finiteness of an array member."""
+    if value.shape != shape:
+        raise _Invalid(f"{member.name} has shape {value.shape}, expected {shape}")
+    if member.kind == "words":
+        if value.dtype.kind != "u" or value.dtype.itemsize != 4:
+            raise _Invalid(f"{member.name} must be {shape[0]} uint32 words")
+        return
+    if value.dtype.kind != "f" or value.dtype.itemsize != 8:
+        raise _Invalid(f"{member.name} has dtype {_dtype_name(value.dtype)}, expected float64")
+    if not np.isfinite(value).all():
+        raise _Invalid(f"{member.name} contains NaN or infinite values")

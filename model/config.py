@@ -1,4 +1,4 @@
-"""Hyperparameters of the tutorial's network, validated in one place."""
+"""Hyperparameters of a run, validated in one place."""
 
 from __future__ import annotations
 
@@ -7,24 +7,34 @@ from dataclasses import dataclass
 
 MIN_BITS = 2
 MAX_BITS = 32
+CELLS = ("rnn", "lstm", "gru")  # the tutorial's RNN first: it is the default
+DEFAULT_INIT = (-1.0, 1.0)  # the tutorial's 2*random - 1
 
 
 @dataclass(frozen=True)
 class RNNConfig:
     """What defines a run: the tutorial's constants, made adjustable.
 
-    The defaults are the tutorial's: seed 0, 16 hidden units, alpha 0.1, 8-bit sums.
+    The defaults are the tutorial's: seed 0, 16 hidden units, alpha 0.1, 8-bit sums, its
+    RNN cell and weights drawn from [-1, 1).
     """
 
     seed: int = 0
     hidden: int = 16
     alpha: float = 0.1
     bits: int = 8
+    cell: str = "rnn"
+    init: tuple[float, float] = DEFAULT_INIT
 
     def __post_init__(self) -> None:
-        problem = config_problem(self.seed, self.hidden, self.alpha, self.bits)
+        problem = (
+            config_problem(self.seed, self.hidden, self.alpha, self.bits)
+            or cell_problem(self.cell)
+            or init_problem(self.init)
+        )
         if problem:
             raise ValueError(problem)
+        object.__setattr__(self, "init", (float(self.init[0]), float(self.init[1])))
 
     @property
     def operand_limit(self) -> int:
@@ -47,4 +57,27 @@ def config_problem(seed: object, hidden: object, alpha: object, bits: object) ->
         return f"bits must be between {MIN_BITS} and {MAX_BITS}, got {bits}"
     if not math.isfinite(alpha) or alpha <= 0:
         return f"alpha must be a positive finite number, got {alpha}"
+    return None
+
+
+def cell_problem(cell: object) -> str | None:
+    if cell not in CELLS:
+        return f"cell must be one of {', '.join(CELLS)}, got {cell!r}"
+    return None
+
+
+def init_problem(init: object) -> str | None:
+    """Why (LO, HI) is not a usable init range, or None: two finite numbers, LO < HI."""
+    if not isinstance(init, tuple) or len(init) != 2:
+        return f"init must be two numbers LO,HI, got {init!r}"
+    for value in init:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return f"init bounds must be numbers, got {value!r}"
+        if not math.isfinite(value):
+            return f"init bounds must be finite, got {value}"
+    low, high = init
+    if not low < high:
+        return f"init range needs LO < HI, got {low},{high}"
+    if not math.isfinite(high - low):
+        return f"init range {low},{high} is too wide"
     return None

@@ -36,3 +36,11 @@ def problem_bits(a: np.ndarray, b: np.ndarray, bits: int) -> tuple[np.ndarray, n
     digits = ((ops[:, None, :] >> shifts[None, :, None]) & 1).astype(np.float64)  # (n, bits, 3)
     targets = np.ascontiguousarray(digits[:, :, 2:]).reshape(len(ops), bits, 1, 1)
     return np.ascontiguousarray(digits[:, :, :2]), targets
+
+
+def carry_out(a: int, b: int, bits: int) -> list[int]:
+    """The carry out of each position of a + b, LSB first: what the state after timestep t
+    must hold for timestep t + 1 (sum bit t is a_t ^ b_t ^ carry in; carries are the bits
+    of (a + b) ^ a ^ b, and the carry out of t is the carry into t + 1)."""
+    carries = (a + b) ^ a ^ b
+    return [(carries >> (t + 1)) & 1 for t in range(bits)]

@@ -3,9 +3,11 @@
 One iteration is 2 + 2B steps (B = bits):
 
     ready        an example a + b has been drawn from the random stream
-    forward t    t = 0 .. B-1: layer_1 and layer_2 of timestep t (overallError after the last)
-    backward t   t = B-1 .. 0: layer_1_delta of timestep t (backpropagation through time)
-    update       synapse_0, synapse_1, synapse_h += alpha * their summed gradients
+    forward t    t = 0 .. B-1: the cell's states (layer_1 = h) and layer_2 of timestep t
+                 (overallError after the last)
+    backward t   t = B-1 .. 0: the deltas into h (layer_1_delta) and, for the LSTM, into c
+                 of timestep t (backpropagation through time)
+    update       every weight += alpha * its summed gradient
 
 Every step runs the same kernel code as bulk training, so walking an iteration step by
 step and training it in one call leave bit-identical weights and random state. After
@@ -15,16 +17,15 @@ UI may keep and draw from any thread.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from model.encoding import bits_lsb_first, from_bits_lsb_first, problem_bits
-from model.kernel import IterationKernel
 from model.network import RNN
-from model.trainer import ChunkReport, train
+from model.trainer import ChunkReport, Kernel, kernel_for, train
 
 READY, FORWARD, BACKWARD, UPDATE = "ready", "forward", "backward", "update"
 
@@ -51,6 +52,13 @@ class Snapshot:
     update_size: tuple[float, float, float] | None  # max |change| of synapse_0, _1, _h
     finite: bool  # False once the weights have overflowed to inf/nan
     probe: bool = False  # a sum chosen by the user, run forward without training
+    cell: str = "rnn"
+    # every state and gate the cell exposes (RNN: h; LSTM: h c i f o g; GRU: h z r n), per
+    # timestep, None until that timestep's forward step ran; "h" is layer_1
+    states: Mapping[str, tuple[tuple[float, ...] | None, ...]] = field(default_factory=dict)
+    # the deltas flowing into h (layer_1_delta) and, for the LSTM, into c, per timestep
+    deltas: Mapping[str, tuple[tuple[float, ...] | None, ...]] = field(default_factory=dict)
+    update_sizes: Mapping[str, float] | None = None  # max |change| of every weight, bias too
 
     @property
     def phase_label(self) -> str:
@@ -75,15 +83,15 @@ class Stepper:
 
     def __init__(self, net: RNN) -> None:
         self.net = net
-        self.kernel = IterationKernel(net.hidden, net.bits)
-        self._side_kernel: IterationKernel | None = None
+        self.kernel: Kernel = kernel_for(net)
+        self._side_kernel: Kernel | None = None
         self.last_error: float | None = None
         self._begin_example()
 
     # -- stepping --------------------------------------------------------------------
 
     def _begin_example(self) -> None:
-        self._rng_before_example = self.net.rng.get_state()
+        self._rng_before_example: tuple[Any, ...] | None = self.net.rng_state()
         self._load(*self.net.draw_example())
 
     def _load(self, a: int, b: int) -> None:
@@ -92,21 +100,28 @@ class Stepper:
         X, Y = problem_bits(np.array([a]), np.array([b]), self.net.bits)
         with np.errstate(all="ignore"):  # diverged weights: numbers on screen, no warnings
             self.kernel.load_example(self.net, X[0], Y[0])
-        self.phase, self.timestep = READY, None
+        self.phase: str = READY
+        self.timestep: int | None = None
         self._forward_done = 0  # timesteps whose forward step has run
         self._backward_from = self.net.bits  # lowest timestep whose delta is known
 
     def step(self) -> Snapshot:
         """Advance by one observable step and return the new snapshot."""
+        self.advance()
+        return self.snapshot()
+
+    def advance(self) -> None:
+        """Advance by one observable step, building no snapshot (replays walk many)."""
         with np.errstate(all="ignore"):
             self._advance()
-        return self.snapshot()
 
     def _advance(self) -> None:
         bits, kernel = self.net.bits, self.kernel
         if self.phase == UPDATE:
             self._begin_example()
-        elif self.phase == READY or (self.phase == FORWARD and self.timestep < bits - 1):
+            return
+        t_now = -1 if self.timestep is None else self.timestep
+        if self.phase == READY or (self.phase == FORWARD and t_now < bits - 1):
             t = self._forward_done
             kernel.forward(t, t + 1)
             kernel.outputs(t, t + 1)
@@ -114,7 +129,7 @@ class Stepper:
             if t == bits - 1:
                 kernel.score()
             self.phase, self.timestep = FORWARD, t
-        elif self.phase == FORWARD or (self.phase == BACKWARD and self.timestep > 0):
+        elif self.phase == FORWARD or (self.phase == BACKWARD and t_now > 0):
             t = self._backward_from - 1
             if t == bits - 1:
                 kernel.prepare_backward(self.net)
@@ -141,10 +156,12 @@ class Stepper:
         *,
         on_chunk: Callable[[ChunkReport], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
+        boundary: int = 0,
     ) -> int:
         """Train `iterations` iterations, the first being the one under way.
 
         Leaves the next example drawn (phase READY). Returns iterations completed.
+        `boundary`: as model.trainer.train's (a report at each multiple of it).
         """
         if iterations <= 0:
             return 0
@@ -164,6 +181,7 @@ class Stepper:
             kernel=self.kernel,
             on_chunk=shifted,
             should_stop=should_stop,
+            boundary=boundary,
         )
         self.last_error = self.kernel.overall_error
         self._begin_example()
@@ -176,7 +194,7 @@ class Stepper:
         timestep (same a + b, nothing drawn). Returns the iteration's overallError.
         """
         if self._side_kernel is None:
-            self._side_kernel = IterationKernel(self.net.hidden, self.net.bits)
+            self._side_kernel = kernel_for(self.net)
         X, Y = problem_bits(np.array([a]), np.array([b]), self.net.bits)
         with np.errstate(all="ignore"):
             error = self._side_kernel.run(self.net, X[0], Y[0])
@@ -187,7 +205,9 @@ class Stepper:
 
     def resume_rng_state(self) -> tuple[Any, ...]:
         """The random state a checkpoint should hold: before the example under way."""
-        return self.net.rng.get_state() if self.phase == UPDATE else self._rng_before_example
+        if self.phase == UPDATE or self._rng_before_example is None:
+            return self.net.rng_state()
+        return self._rng_before_example
 
     # -- what a screen draws -------------------------------------------------------------
 
@@ -209,12 +229,27 @@ class Stepper:
     ) -> Snapshot:
         net, kernel, bits = self.net, self.kernel, self.net.bits
         outputs = kernel.layer_2.reshape(-1).tolist()
-        states = kernel.layer_1[1:].reshape(bits, net.hidden).tolist()
-        deltas = kernel.layer_1_delta.reshape(bits, net.hidden).tolist()
+        states = {
+            name: tuple(tuple(row) if t < known else None for t, row in enumerate(rows.tolist()))
+            for name, rows in kernel.states().items()
+        }
+        deltas = {
+            name: tuple(
+                tuple(row) if t >= backward_from else None for t, row in enumerate(rows.tolist())
+            )
+            for name, rows in kernel.deltas().items()
+        }
         scored = known == bits
-        update_size = None
+        update_size = update_sizes = None
         if phase == UPDATE:
-            update_size = _max_abs_per_matrix(kernel.last_update, net.hidden)
+            update_sizes = dict(
+                zip(net.spec.names, net.spec.max_abs(kernel.last_update), strict=True)
+            )
+            update_size = (
+                update_sizes["synapse_0"],
+                update_sizes["synapse_1"],
+                update_sizes["synapse_h"],
+            )
         return Snapshot(
             iteration=net.iteration,
             phase=phase,
@@ -228,28 +263,25 @@ class Stepper:
             true_bits=tuple(bits_lsb_first(a + b, bits)),
             predicted=tuple(int(v > 0.5) if t < known else None for t, v in enumerate(outputs)),
             layer_2=tuple(v if t < known else None for t, v in enumerate(outputs)),
-            layer_1=tuple(tuple(row) if t < known else None for t, row in enumerate(states)),
-            layer_1_delta=tuple(
-                tuple(row) if t >= backward_from else None for t, row in enumerate(deltas)
-            ),
+            layer_1=states["h"],
+            layer_1_delta=deltas["h"],
             overall_error=kernel.overall_error if scored else None,
             update_size=update_size,
             finite=net.is_finite(),
             probe=self.is_probe,
+            cell=net.cell,
+            states=states,
+            deltas=deltas,
+            update_sizes=update_sizes,
         )
-
-
-def _max_abs_per_matrix(update: np.ndarray, hidden: int) -> tuple[float, float, float]:
-    h = hidden
-    parts = (update[: 2 * h], update[2 * h : 3 * h], update[3 * h :])
-    return tuple(float(np.abs(p).max()) for p in parts)  # type: ignore[return-value]
 
 
 class ProbeStepper(Stepper):
     """A chosen sum run forward through the current weights: nothing drawn, nothing trained.
 
-    Optionally under an ablation: one hidden unit's activation forced to 0 after every
-    timestep, and/or synapse_h taken as zero (the same ablations `model.probes` measures).
+    Optionally under an ablation: one unit of h (or, for the LSTM, of c: `clamped_state`)
+    forced to 0 after every timestep, and/or synapse_h taken as zero (the same ablations
+    `model.probes` measures).
     """
 
     is_probe = True
@@ -262,21 +294,25 @@ class ProbeStepper(Stepper):
         *,
         clamped_unit: int | None = None,
         cut_recurrence: bool = False,
+        clamped_state: str = "h",
     ) -> None:
         limit = net.config.operand_limit
         if not (0 <= a < limit and 0 <= b < limit):
             raise ValueError(f"operands must be between 0 and {limit - 1}")
         if clamped_unit is not None and not 0 <= clamped_unit < net.hidden:
             raise ValueError(f"unit must be between 0 and {net.hidden - 1}")
+        if clamped_state not in net.info.carried:
+            raise ValueError(f"a {net.cell} carries only {', '.join(net.info.carried)}")
         self._example = (a, b)
         self.clamped_unit, self.cut_recurrence = clamped_unit, cut_recurrence
+        self.clamped_state = clamped_state
         super().__init__(net)
 
     def _begin_example(self) -> None:
         self._rng_before_example = None
         self._load(*self._example)
         if self.cut_recurrence:
-            self.kernel.neg_synapse_h[:] = 0.0  # this kernel's copy only; the net is untouched
+            self.kernel.cut_recurrence()  # this kernel's copy only; the net is untouched
 
     @property
     def done(self) -> bool:
@@ -287,8 +323,8 @@ class ProbeStepper(Stepper):
             return  # a probe stops after the forward pass: no backward, no update
         super()._advance()
         if self.clamped_unit is not None:
-            self.kernel.layer_1[self.timestep + 1, 0, self.clamped_unit] = 0.0
-            self.kernel.outputs(self.timestep, self.timestep + 1)
+            assert self.timestep is not None  # a forward step ran
+            self.kernel.clamp(self.timestep, self.clamped_unit, self.clamped_state)
 
     def run_forward(self) -> Snapshot:
         while not self.done:
@@ -299,4 +335,4 @@ class ProbeStepper(Stepper):
         raise TypeError("a probe never trains; use Stepper.train_on(a, b)")
 
     def resume_rng_state(self) -> tuple[Any, ...]:
-        return self.net.rng.get_state()
+        return self.net.rng_state()

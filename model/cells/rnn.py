@@ -1,4 +1,4 @@
-"""One training iteration of the tutorial's RNN, split into its observable pieces.
+"""The tutorial's RNN cell; one training iteration split into its observable pieces.
 
 The tutorial computes every quantity with small numpy calls on (1, H) rows. To stay
 bit-identical to it, every floating-point *sum* here is made by the same numpy call
@@ -19,6 +19,19 @@ terms in the same order). Everything that is not a sum is an exact rewrite:
   axis of the reversed (B, P) view adds row after row in exactly that order. (Summing
   each matrix on its own is not safe: for H = 1 the reduced axis becomes numpy's inner
   loop, which switches to pairwise summation from 8 rows on.)
+* from IN_PLACE_FROM hidden units on, that (B, P) buffer is mostly synapse_h's B outer
+  products (4 MB at H = 256, beyond the cache) and writing then re-reading it costs
+  more than the calls it saves. There the rows hold only synapse_0 and synapse_1, and
+  synapse_h's gradient is summed in place, as the tutorial does: the last timestep's
+  outer product (`np.dot` of an (H, 1) column by a (1, H) row, the tutorial's own call)
+  is written to the sum, and each earlier one is made in a scratch (H, H) and added to
+  it with `np.add`, one timestep at a time. The first timestep's state is zero, so its
+  products are +-0 and adding them changes no nonzero sum; it is skipped unless its
+  delta is not finite (0 * inf is NaN, and the tutorial adds that NaN). Both ways round every
+  sum the same; which is quicker depends only on size (bench/bench_train.py
+  --crossover).
+* in-place ufunc calls on one-element arrays (H = 1) run 2-3x slower than calls
+  between two buffers, so the forward and backward steps alternate two scratch rows.
 
 Shapes: B = bits (timesteps), H = hidden units, P = 2H + H + H*H parameters.
 Timestep t reads bit t of each operand (LSB first); `layer_1[t + 1]` is the hidden
@@ -27,9 +40,52 @@ state after timestep t and `layer_1[0]` the zero state before the first one.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from model.network import RNN, parameter_count, weight_views
+from model.cells import CellInfo
+from model.params import rnn_spec
+from model.serial import matmul
+
+if TYPE_CHECKING:
+    from model.network import Network as RNN
+
+# From this many hidden units on, synapse_h's gradient is summed in place: both ways
+# take the same time at 32 (`python bench/bench_train.py --crossover`; 8 bits).
+IN_PLACE_FROM = 32
+
+CELL = CellInfo(
+    name="rnn",
+    title="RNN",
+    spec=rnn_spec,
+    carried=("h",),
+    states=("h",),
+    signed=(),
+    code={
+        "forward": (
+            "layer_1 = sigmoid(",
+            "  X@synapse_0 +",
+            "  prev_layer_1@synapse_h)",
+            "layer_2 = sigmoid(",
+            "  layer_1@synapse_1)",
+        ),
+        "backward": (
+            "layer_1_delta = (",
+            "  future_layer_1_delta",
+            "    @ synapse_h.T +",
+            "  layer_2_delta",
+            "    @ synapse_1.T)",
+            "  * layer_1*(1-layer_1)",
+        ),
+        "update": (
+            "synapse_0 +=",
+            "  synapse_0_update * alpha",
+            "(same for synapse_1,",
+            " synapse_h)",
+        ),
+    },
+)
 
 
 class IterationKernel:
@@ -39,19 +95,25 @@ class IterationKernel:
     -> backward(B-1..0) -> update
     """
 
-    def __init__(self, hidden: int, bits: int) -> None:
+    def __init__(self, hidden: int, bits: int, in_place: bool | None = None) -> None:
+        """in_place: how synapse_h's gradient is summed (None: by size, IN_PLACE_FROM)."""
         B, H = bits, hidden
-        P = parameter_count(hidden)
+        spec = rnn_spec(hidden)
+        P = spec.size
         self.bits, self.hidden = B, H
         self.X = np.zeros((B, 2))  # input bits per timestep
         self.Y = np.zeros((B, 1, 1))  # target bit per timestep
         self.neg_params = np.empty(P)
-        self.neg_synapse_0, self.neg_synapse_1, self.neg_synapse_h = weight_views(
-            self.neg_params, H
-        )
+        negated = spec.views(self.neg_params)
+        self.neg_synapse_0 = negated["synapse_0"]
+        self.neg_synapse_1 = negated["synapse_1"]
+        self.neg_synapse_h = negated["synapse_h"]
         self.neg_input = np.empty((B, 1, H))  # -(X[t] @ synapse_0)
         self.layer_1 = np.zeros((B + 1, 1, H))
+        # two scratch rows, written alternately: numpy runs an in-place op on a
+        # one-element array (hidden 1) some 2-3 times slower than one between buffers
         self._row = np.empty((1, H))
+        self._row_2 = np.empty((1, H))
         self.neg_logit = np.empty((B, 1, 1))  # -(layer_1 @ synapse_1)
         self.layer_2 = np.empty((B, 1, 1))
         self.layer_2_error = np.empty((B, 1, 1))
@@ -61,23 +123,43 @@ class IterationKernel:
         self._out_term = np.empty((B, 1, H))  # layer_2_delta[t] @ synapse_1.T
         self._slope_1 = np.empty((B, 1, H))  # layer_1 * (1 - layer_1)
         self.layer_1_delta = np.zeros((B, 1, H))
-        # each timestep's contribution to the update, laid out like the parameters
-        self._grads = np.empty((B, P))
-        self._grad_0 = self._grads[:, : 2 * H].reshape(B, 2, H)
-        self._grad_1 = self._grads[:, 2 * H : 3 * H].reshape(B, 1, H)  # synapse_1.T's shape
-        self._grad_h = self._grads[:, 3 * H :].reshape(B, H, H)
+        # Each timestep's contribution to the update, laid out like the parameters: all
+        # of them below IN_PLACE_FROM hidden units; above, only synapse_0 and synapse_1's,
+        # and synapse_h's gradient is summed in place (see the module's docstring).
+        self.in_place = H >= IN_PLACE_FROM if in_place is None else in_place
+        recurrent = spec.slice("synapse_h")
+        assert recurrent.stop == P, "synapse_h must come last in the layout"
+        stacked = recurrent.start if self.in_place else P
+        self._grads = np.empty((B, stacked))
+        self._grad_0 = self._grads[:, spec.slice("synapse_0")].reshape(B, 2, H)
+        self._grad_1 = self._grads[:, spec.slice("synapse_1")].reshape(B, 1, H)  # synapse_1.T
         self._grad_sum = np.empty(P)
+        self._stacked_sum = self._grad_sum[:stacked]
         # fixed views of the buffers, made once (making a view costs like a numpy call)
         self._grads_backward = self._grads[::-1]
         self._neg_input_2d = self.neg_input.reshape(B, H)
         self._prev_state_column = self.layer_1[:-1].reshape(B, H, 1)
         self._state_rows_after = self.layer_1[1:]
-        for view, whole in (
+        views: list[tuple[np.ndarray, np.ndarray]] = [
             (self._grad_0, self._grads),
             (self._grad_1, self._grads),
-            (self._grad_h, self._grads),
             (self._prev_state_column, self.layer_1),
-        ):
+        ]
+        if self.in_place:
+            self._grad_h_sum = self._grad_sum[recurrent].reshape(H, H)
+            self._product = np.empty((H, H))
+            # (layer_1[t] as a column, layer_1_delta[t]) from the last timestep down to the
+            # second: the first one's state is zero, its products add nothing (unless its
+            # delta is not finite, see _sum_recurrent_gradient)
+            self._recurrent_terms = list(
+                zip(self._prev_state_column[:0:-1], self.layer_1_delta[:0:-1], strict=True)
+            )
+            self._first_terms = (self._prev_state_column[0], self.layer_1_delta[0])
+            views.append((self._grad_h_sum, self._grad_sum))
+        else:
+            self._grad_h = self._grads[:, recurrent].reshape(B, H, H)
+            views.append((self._grad_h, self._grads))
+        for view, whole in views:
             assert np.shares_memory(view, whole), "a reshape made a copy"
         self.last_update = np.zeros(P)  # alpha * summed gradient, as added to the weights
         self.overall_error = 0.0
@@ -121,20 +203,20 @@ class IterationKernel:
 
     def forward(self, start: int, stop: int) -> None:
         """Timesteps start..stop-1: layer_1[t+1] from input bits t and layer_1[t]."""
-        row, ones, recurrent = self._row, self._ones, self.neg_synapse_h
+        row, row_2, ones, recurrent = self._row, self._row_2, self._ones, self.neg_synapse_h
         exp, dot, add, reciprocal = np.exp, np.dot, np.add, np.reciprocal
         # (outputs passed positionally: keyword parsing costs a visible share here)
         if start == 0 and stop > 0:
             exp(self._input_rows[0], row)  # the state before the first timestep is zero
-            add(row, ones, row)
-            reciprocal(row, self._state_rows[1])
+            add(row, ones, row_2)
+            reciprocal(row_2, self._state_rows[1])
             start = 1
         for state, neg_input, next_state in self._forward_rows[start:stop]:
             dot(state, recurrent, row)
-            add(row, neg_input, row)
-            exp(row, row)
-            add(row, ones, row)
-            reciprocal(row, next_state)  # correctly rounded, as 1 / (...) is
+            add(row, neg_input, row_2)
+            exp(row_2, row)
+            add(row, ones, row_2)
+            reciprocal(row_2, next_state)  # correctly rounded, as 1 / (...) is
 
     def outputs(self, start: int, stop: int) -> None:
         """layer_2 for timesteps start..stop-1, whose layer_1 are known.
@@ -145,7 +227,7 @@ class IterationKernel:
         """
         if start == 0 and stop == self.bits:  # the whole sequence: no slicing needed
             logit, states, out = self.neg_logit, self._state_rows_after, self.layer_2
-            one = self._ones_2
+            one: np.ndarray | float = self._ones_2
         else:
             logit, out = self.neg_logit[start:stop], self.layer_2[start:stop]
             states, one = self.layer_1[start + 1 : stop + 1], 1.0
@@ -178,7 +260,7 @@ class IterationKernel:
 
     def backward(self, net: RNN, start: int, stop: int) -> None:
         """layer_1_delta for timesteps start down to stop+1, each from the one after (BPTT)."""
-        row, recurrent_T = self._row, net.synapse_h.T
+        row, row_2, recurrent_T = self._row, self._row_2, net.synapse_h.T
         dot, add, multiply = np.dot, np.add, np.multiply
         last = self.bits - 1
         if start == last:
@@ -187,21 +269,42 @@ class IterationKernel:
             start = last - 1
         rows = self._backward_rows
         for future_delta, out, slope, delta in rows[start : stop if stop >= 0 else None : -1]:
-            dot(future_delta, recurrent_T, row)
-            add(row, out, row)
-            multiply(row, slope, delta)
+            dot(future_delta, recurrent_T, row)  # type: ignore[arg-type]  # never the last
+            add(row, out, row_2)
+            multiply(row_2, slope, delta)
 
     def update(self, net: RNN) -> None:
         """Sum the timesteps' gradients (last timestep first) and add alpha times them."""
         deltas, matmul = self.layer_1_delta, np.matmul
         matmul(self.X.reshape(self.bits, 2, 1), deltas, self._grad_0)
         matmul(self.layer_2_delta, self._state_rows_after, self._grad_1)
-        np.multiply(self._prev_state_column, deltas, self._grad_h)
+        if self.in_place:
+            self._sum_recurrent_gradient()
+        else:
+            np.multiply(self._prev_state_column, deltas, self._grad_h)
         # the reversed view: summed from the last timestep to the first, as the tutorial does
-        np.add.reduce(self._grads_backward, 0, None, self._grad_sum)
+        np.add.reduce(self._grads_backward, 0, None, self._stacked_sum)  # type: ignore[call-overload]
         np.multiply(self._grad_sum, net.alpha, self.last_update)
         np.add(net.params, self.last_update, net.params)
         net.iteration += 1
+
+    def _sum_recurrent_gradient(self) -> None:
+        """synapse_h's gradient summed in place, one timestep's outer product after another
+        from the last timestep to the first: the tutorial's additions, in its order."""
+        total, product, outer, add = self._grad_h_sum, self._product, np.dot, np.add
+        (column, delta), *earlier = self._recurrent_terms
+        outer(column, delta, total)  # the tutorial's first addition is to zeros
+        for column, delta in earlier:
+            outer(column, delta, product)
+            add(total, product, total)
+        # The first timestep's products are 0 * delta: adding +-0 leaves every nonzero sum
+        # as it is (a zero one may only change sign, which w + alpha * sum cannot show
+        # unless w is itself zero), but 0 * inf is NaN: a diverged delta is added as the
+        # tutorial adds it.
+        column, delta = self._first_terms
+        if not np.isfinite(delta).all():
+            outer(column, delta, product)
+            add(total, product, total)
 
     # -- the whole iteration ---------------------------------------------------------
 
@@ -217,6 +320,45 @@ class IterationKernel:
         self.update(net)
         return error
 
+    # -- what the stepper reads and the probes change -------------------------------
+
+    def states(self) -> dict[str, np.ndarray]:
+        """Each exposed state per timestep, (B, H) views: the RNN has only h (layer_1)."""
+        return {"h": self.layer_1[1:].reshape(self.bits, self.hidden)}
+
+    def deltas(self) -> dict[str, np.ndarray]:
+        """What flows into each carried state per timestep going backward, (B, H)."""
+        return {"h": self.layer_1_delta.reshape(self.bits, self.hidden)}
+
+    def clamp(self, t: int, unit: int, state: str = "h") -> None:
+        """Force `unit` of the state after timestep t to 0 and redo that timestep's output."""
+        if state != "h":
+            raise ValueError(f"the RNN has no state {state!r}")
+        self.layer_1[t + 1, 0, unit] = 0.0
+        self.outputs(t, t + 1)
+
+    def cut_recurrence(self) -> None:
+        """synapse_h acts as zeros for this iteration (this kernel's copy; the net is untouched)."""
+        self.neg_synapse_h[:] = 0.0
+
+    @property
+    def summed_gradient(self) -> np.ndarray:
+        """The last update's direction before alpha: -dL/dw summed over the timesteps."""
+        return self._grad_sum
+
     def predicted_bits(self) -> list[int]:
         """Rounded outputs, LSB first (np.round(0.5) is 0, so this is `> 0.5`)."""
         return (self.layer_2.reshape(-1) > 0.5).astype(int).tolist()
+
+
+# -- batches: many hidden states at once, for probes and evaluation ---------------------
+
+
+def advance(
+    weights: dict[str, np.ndarray], carried: tuple[np.ndarray, ...], inputs: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """One timestep for a batch: carried (h,) and inputs (x @ synapse_0) broadcast against
+    each other; returns (h',) of the broadcast shape."""
+    (h,) = carried
+    pre = inputs + matmul(h, weights["synapse_h"])
+    return (1 / (1 + np.exp(-pre)),)

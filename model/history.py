@@ -1,0 +1,211 @@
+"""The overallError history of a whole run, bounded, exact to truncate and replay.
+
+Two layers, both indexed by absolute iteration number:
+
+* `recent`: the raw overallError of (at least) the last `RECENT` iterations;
+* `blocks`: for every complete block of `BLOCK` iterations (iterations k*BLOCK ..
+  k*BLOCK + BLOCK - 1; the first block may start later, where the history starts), the
+  sum of its errors added in iteration order: 8 bytes per 100 iterations, 80 KB for a
+  million. A block's sum is made once, when it completes, from the raw values, so
+  truncating the history and appending the same errors again gives bit-identical blocks:
+  going back in a run and forward again redraws the same curve.
+
+`view(width)` is what the sparkline draws: per-iteration values while the raw window
+covers the whole run, else the block means (and the block under way), squeezed into at
+most `width` columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+RECENT = 10_000
+BLOCK = 100
+AVERAGE_OVER = 100  # iterations in the moving average
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    """What the error panel draws: plain numbers, safe to hand to another thread."""
+
+    first: int  # the span drawn is first .. end (iterations)
+    end: int
+    curve: tuple[float, ...]  # oldest first, at most the width asked for
+    last: float | None
+    average: float | None
+    averaged: int  # how many iterations the average covers
+
+
+class ErrorHistory:
+    """overallError per iteration, from iteration `start` (0, or where a file left off)."""
+
+    def __init__(self, start: int = 0) -> None:
+        self.start = start  # the first iteration recorded
+        self.end = start  # one past the last iteration recorded
+        self.blocks: list[float] = []  # sums of the complete blocks, oldest first
+        self.recent: list[float] = []  # raw errors of iterations recent_start .. end - 1
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    @property
+    def recent_start(self) -> int:
+        return self.end - len(self.recent)
+
+    def block_start(self, iteration: int) -> int:
+        """First iteration of the block `iteration` falls in (never before the start)."""
+        return max(self.start, iteration // BLOCK * BLOCK)
+
+    def append(self, error: float) -> None:
+        self.recent.append(float(error))
+        self.end += 1
+        if self.end % BLOCK == 0:
+            first = self.block_start(self.end - 1)
+            self.blocks.append(_sequential_sum(self.recent[first - self.end :]))
+        if len(self.recent) > 2 * RECENT:  # trimmed in batches: one copy per RECENT appends
+            del self.recent[: len(self.recent) - RECENT]
+
+    def extend(self, errors: Iterable[float]) -> None:
+        """`append` each error, in slices: the same block sums and the same trimming points
+        as one append after another, at a fraction of the cost (a compiled-kernel chunk
+        brings thousands of errors at once)."""
+        values = [float(error) for error in errors]
+        while values:
+            # up to the next block end or the next trim, whichever comes first
+            room = max(1, min(BLOCK - self.end % BLOCK, 2 * RECENT + 1 - len(self.recent)))
+            part, values = values[:room], values[room:]
+            self.recent.extend(part)
+            self.end += len(part)
+            if self.end % BLOCK == 0:
+                first = self.block_start(self.end - 1)
+                self.blocks.append(_sequential_sum(self.recent[first - self.end :]))
+            if len(self.recent) > 2 * RECENT:
+                del self.recent[: len(self.recent) - RECENT]
+
+    def values(self) -> list[float]:
+        """The raw errors held for saving: the last RECENT at most, oldest first."""
+        return self.recent[-RECENT:]
+
+    def tail(self, at: int | None = None) -> tuple[float, ...] | None:
+        """Raw errors of the block under way at iteration `at` (default: the end), which
+        `truncate` needs to come back there; None when they are not held."""
+        at = self.end if at is None else at
+        first = self.block_start(at)
+        if not self.start <= at <= self.end or first < self.recent_start:
+            return None
+        low, high = first - self.recent_start, at - self.recent_start
+        return tuple(self.recent[low:high])
+
+    def truncate(self, end: int, tail: Sequence[float] | None = None) -> bool:
+        """Forget the iterations from `end` on.
+
+        The block under way at `end` needs its raw errors: from what is held, or `tail`
+        (as `tail()` returned it at `end`). Returns False, changing nothing, without them.
+        """
+        end = min(max(self.start, end), self.end)
+        first, held_from = self.block_start(end), self.recent_start
+        rebuild = first < end and first < held_from
+        if rebuild and (tail is None or len(tail) != end - first):
+            return False
+        del self.recent[max(0, end - held_from) :]
+        self.end = end
+        if rebuild:
+            assert tail is not None
+            self.recent = [float(v) for v in tail]
+        del self.blocks[self._complete_blocks(end) :]
+        return True
+
+    def _complete_blocks(self, end: int) -> int:
+        """How many blocks are complete when the history ends at `end`."""
+        return max(0, end // BLOCK - self.start // BLOCK - (0 if self.start % BLOCK == 0 else 1))
+
+    def copy(self) -> ErrorHistory:
+        twin = ErrorHistory(self.start)
+        twin.end, twin.blocks, twin.recent = self.end, list(self.blocks), list(self.recent)
+        return twin
+
+    # -- what the panel shows ------------------------------------------------------------
+
+    def view(self, width: int) -> HistoryView:
+        recent = self.recent[-AVERAGE_OVER:]
+        return HistoryView(
+            first=self.start,
+            end=self.end,
+            curve=tuple(self.curve(width)),
+            last=self.recent[-1] if self.recent else None,
+            average=_sequential_sum(recent) / len(recent) if recent else None,
+            averaged=len(recent),
+        )
+
+    def curve(self, width: int) -> list[float]:
+        """The whole run squeezed into at most `width` values, oldest first."""
+        n = len(self)
+        if n == 0 or width <= 0:
+            return []
+        if n <= RECENT and self.recent_start <= self.start:
+            return bucket_means(self.recent[-n:], width)
+        means = []
+        for index, total in enumerate(self.blocks):
+            first = max(self.start, (self.start // BLOCK + index) * BLOCK)
+            last = (self.start // BLOCK + index + 1) * BLOCK
+            means.append(total / (last - first))
+        under_way = self.block_start(self.end)
+        if under_way < self.end and under_way >= self.recent_start:
+            part = self.recent[under_way - self.end :]
+            means.append(_sequential_sum(part) / len(part))
+        return bucket_means(means, width)
+
+    # -- checkpoints ---------------------------------------------------------------------
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "error_start": np.array(self.start, dtype=np.int64),
+            "error_blocks": np.array(self.blocks, dtype=np.float64),
+            "error_recent": np.array(self.values(), dtype=np.float64),
+        }
+
+    @classmethod
+    def from_arrays(
+        cls, start: int, end: int, blocks: np.ndarray, recent: np.ndarray
+    ) -> ErrorHistory:
+        """Rebuild a saved history ending at iteration `end` (the checkpoint's iteration);
+        ValueError when the parts do not fit together."""
+        if not 0 <= start <= end:
+            raise ValueError("the error history starts after the checkpoint's iteration")
+        if blocks.ndim != 1 or recent.ndim != 1:
+            raise ValueError("the error history's arrays must be one-dimensional")
+        history = cls(start)
+        if len(blocks) != history._complete_blocks(end):
+            raise ValueError("the error history's block count does not match its span")
+        if len(recent) > min(end - start, RECENT):
+            raise ValueError("the error history holds more values than iterations")
+        history.end = end
+        if history.block_start(end) < end - len(recent):
+            raise ValueError("the error history misses values of its last block")
+        if not (np.isfinite(blocks).all() and np.isfinite(recent).all()):
+            raise ValueError("the error history holds values that are not finite")
+        history.blocks = [float(v) for v in blocks]
+        history.recent = [float(v) for v in recent]
+        return history
+
+
+def _sequential_sum(values: Sequence[float]) -> float:
+    total = 0.0
+    for value in values:
+        total += value
+    return total
+
+
+def bucket_means(values: Sequence[float], buckets: int) -> list[float]:
+    """`values` squeezed (or left alone) into at most `buckets` means, oldest first."""
+    n = len(values)
+    if n <= buckets:
+        return list(values)
+    means = []
+    for i in range(buckets):
+        lo, hi = i * n // buckets, (i + 1) * n // buckets
+        means.append(_sequential_sum(values[lo:hi]) / (hi - lo))
+    return means
