@@ -1,11 +1,11 @@
-"""The body of the app's training worker, kept apart from Textual so it can be tested.
+"""The bodies of the app's workers (training, jumps), kept apart from Textual for tests.
 
-It runs in a worker thread and owns the model while it runs. It hands the UI only
-immutable `TrainingProgress` values (tuples and numbers, never live numpy arrays), at
-most every `frame_interval` seconds, and measures accuracy on a copy of the weights
-at most every `probe_interval` seconds (less often when measuring is slow). The final
-report carries no measurement: the app makes it in the background, so the screen shows
-the end of training at once.
+They run in a worker thread and own the session while they run. They hand the UI only
+immutable values (tuples and numbers, never live numpy arrays), at most every
+`frame_interval` seconds; training measures accuracy on a copy of the weights within its
+first `FIRST_PROBE` seconds and then every `probe_interval` seconds (big networks are
+measured on a sample, labelled, so this stays cheap). The final report carries no
+measurement: the app makes it in the background, so the screen shows the end at once.
 """
 
 from __future__ import annotations
@@ -14,15 +14,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
-from model.probes import NONE, Ablation, Accuracy, carry_probe, evaluate
+from model.history import HistoryView
+from model.network import Network
+from model.probes import NONE, Ablation, Accuracy, carry_probes, evaluate_net
 from model.stepper import Snapshot, Stepper
 from model.trainer import ChunkReport
+from tui.session import Refused, Session
 from tui.widgets.error import AccuracyView
 
 FRAME_INTERVAL = 0.2  # seconds between screen updates while training (5 per second)
-PROBE_INTERVAL = 1.0  # seconds between accuracy measurements while training
+PROBE_INTERVAL = 1.0  # seconds between accuracy measurements while training, at most
+FIRST_PROBE = 0.4  # seconds into a run of its first accuracy measurement
 
 
 @dataclass(frozen=True)
@@ -32,12 +34,13 @@ class Probes:
     carry_correlation: float | None
     ablated: AccuracyView | None = None  # accuracy under the active ablation, if any
     ablation: Ablation = NONE
+    carry_state: str = "h"  # the state the carry unit is a unit of ("c": the LSTM's cell)
 
 
 @dataclass(frozen=True)
 class TrainingProgress:
     snapshot: Snapshot
-    errors: tuple[float, ...]  # overallError of the iterations since the previous report
+    errors: HistoryView  # the whole run's error curve so far
     done: int
     total: int
     rate: float  # iterations per second so far
@@ -47,68 +50,63 @@ class TrainingProgress:
 
 
 def measure(stepper: Stepper, ablation: Ablation = NONE) -> Probes:
-    """Accuracy and the carry-like unit of the current weights (works on copies)."""
-    net = stepper.net
-    s0, s1, sh = net.synapse_0.copy(), net.synapse_1.copy(), net.synapse_h.copy()
-    return measure_weights(s0, s1, sh, net.bits, net.iteration, ablation)
+    """Accuracy and the carry-like unit of the current weights (works on a copy)."""
+    return measure_net(stepper.net.copy(), ablation)
 
 
 def _view(acc: Accuracy, iteration: int) -> AccuracyView:
     return AccuracyView(acc.exact, acc.per_bit, acc.count, acc.sampled, iteration)
 
 
-def measure_weights(
-    s0: np.ndarray,
-    s1: np.ndarray,
-    sh: np.ndarray,
-    bits: int,
-    iteration: int,
-    ablation: Ablation = NONE,
-) -> Probes:
-    """Accuracy (and under `ablation`, if any) and the carry-like unit of these weights."""
-    view = _view(evaluate(s0, s1, sh, bits), iteration)
-    ablated = None if ablation == NONE else _view(evaluate(s0, s1, sh, bits, ablation), iteration)
-    probe = carry_probe(s0, s1, sh, bits)
-    return Probes(view, probe.unit, probe.correlation, ablated, ablation)
+def measure_net(net: Network, ablation: Ablation = NONE) -> Probes:
+    """Accuracy (and under `ablation`, if any) and the carry-like unit of a network of any
+    cell: the unit of h, or of c for the LSTM, that best tracks the carry. `net` must be a
+    copy nobody trains while this runs (it runs in a worker thread)."""
+    view = _view(evaluate_net(net), net.iteration)
+    ablated = None if ablation == NONE else _view(evaluate_net(net, ablation), net.iteration)
+    probes = carry_probes(net)
+    state = max(probes, key=lambda name: abs(probes[name].correlation))
+    best = probes[state]
+    return Probes(view, best.unit, best.correlation, ablated, ablation, state)
 
 
 def run_training(
-    stepper: Stepper,
+    session: Session,
     total: int,
-    post: Callable[[TrainingProgress], None],
+    post: Callable[[TrainingProgress], object],
     cancelled: Callable[[], bool],
     *,
+    width: Callable[[], int] = lambda: 40,
     ablation: Ablation = NONE,
     frame_interval: float = FRAME_INTERVAL,
     probe_interval: float = PROBE_INTERVAL,
     clock: Callable[[], float] = time.perf_counter,
 ) -> int:
-    """Train `total` iterations on `stepper`, posting progress; return iterations done."""
+    """Train `total` iterations of `session`, posting progress; return iterations done.
+
+    `width()`: how many columns the error curve is squeezed into (read on each frame, so
+    a resized terminal gets the right curve).
+    """
     started = clock()
-    pending: list[float] = []
     last_frame = started
-    last_probe = started
-    wait_between_probes = probe_interval
+    last_probe = started - probe_interval + FIRST_PROBE  # the first within FIRST_PROBE s
     done_so_far = 0
 
     def on_chunk(report: ChunkReport) -> None:
-        nonlocal last_frame, last_probe, done_so_far, wait_between_probes
-        pending.extend(report.errors)
+        nonlocal last_frame, last_probe, done_so_far
         done_so_far = report.done
         now = clock()
         if now - last_frame < frame_interval:
             return
         probes = None
-        if now - last_probe >= wait_between_probes:
-            probes = measure(stepper, ablation)
-            last_probe = clock()
-            # a big network's measurement must not eat the training time: space them out
-            wait_between_probes = max(probe_interval, 20 * (last_probe - now))
+        if now - last_probe >= probe_interval:
+            probes = measure(session.stepper, ablation)
+            last_probe = now  # at least one measurement a second: big networks sample
         rate = report.done / max(now - started, 1e-9)
         post(
             TrainingProgress(
-                stepper.trained_snapshot(),
-                tuple(pending),
+                session.stepper.trained_snapshot(),
+                session.errors.view(width()),
                 report.done,
                 total,
                 rate,
@@ -116,7 +114,6 @@ def run_training(
                 finished=False,
             )
         )
-        pending.clear()
         # on a fixed beat (not "interval after the last post"), or frames drift below 5/s
         last_frame += frame_interval
         if now - last_frame > frame_interval:
@@ -124,14 +121,14 @@ def run_training(
 
     problem = ""
     try:
-        done = stepper.train(total, on_chunk=on_chunk, should_stop=cancelled)
+        done = session.train(total, on_chunk=on_chunk, should_stop=cancelled)
     except Exception as err:  # never let a worker take the app down with a traceback
         done, problem = done_so_far, f"training stopped: {err}"
     elapsed = max(clock() - started, 1e-9)
     post(
         TrainingProgress(
-            stepper.snapshot(),
-            tuple(pending),
+            session.stepper.snapshot(),
+            session.errors.view(width()),
             done,
             total,
             done / elapsed,
@@ -141,3 +138,47 @@ def run_training(
         )
     )
     return done
+
+
+@dataclass(frozen=True)
+class SeekProgress:
+    """A jump (g) under way: iterations replayed so far of `total`, or its end."""
+
+    target: int
+    done: int
+    total: int
+    finished: bool
+    reached: bool = False  # finished at the target (False: stopped or failed on the way)
+    problem: str = ""
+
+
+def run_seek(
+    session: Session,
+    target: int,
+    post: Callable[[SeekProgress], object],
+    cancelled: Callable[[], bool],
+    *,
+    frame_interval: float = FRAME_INTERVAL,
+    clock: Callable[[], float] = time.perf_counter,
+) -> bool:
+    """Go to iteration `target` (replaying or training), posting progress while it takes."""
+    base = session.timeline.base(target).iteration
+    total = max(target - min(base, target), 1)
+    last_frame = clock()
+
+    def on_chunk(report: ChunkReport) -> None:
+        nonlocal last_frame
+        now = clock()
+        if now - last_frame >= frame_interval:
+            last_frame = now
+            post(SeekProgress(target, report.done, total, finished=False))
+
+    problem, reached = "", False
+    try:
+        reached = session.go_to(target, on_chunk=on_chunk, should_stop=cancelled)
+    except Refused as err:
+        problem = str(err)
+    except Exception as err:  # never let a worker take the app down with a traceback
+        problem = f"going to iteration {target:,} failed: {err}"
+    post(SeekProgress(target, total, total, finished=True, reached=reached, problem=problem))
+    return reached

@@ -1,4 +1,4 @@
-"""The error panel: a sparkline of overallError per iteration, and exhaustive accuracy.
+"""The error panel: overallError over the whole run as a sparkline; accuracy and its climb.
 
 The sparkline is drawn by this widget as block glyphs in a single style per row, so a
 whole row costs one colour code on the wire (Textual's Sparkline colours every bar,
@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widget import Widget
 
+from model.history import HistoryView, bucket_means
+from tui.glyphs import current
 from tui.widgets.grid import lines_to_text
 
-BARS = " ▁▂▃▄▅▆▇█"
-AVERAGE_OVER = 100  # iterations in the moving average
+CLIMB_LABEL = len("climb ")
 
 
 @dataclass(frozen=True)
@@ -30,35 +31,33 @@ class AccuracyView:
     iteration: int  # the weights it was measured on
 
 
-def bucket_means(values: Sequence[float], buckets: int) -> list[float]:
-    """`values` squeezed (or left alone) into at most `buckets` means, oldest first."""
-    n = len(values)
-    if n <= buckets:
-        return list(values)
-    means = []
-    for i in range(buckets):
-        lo, hi = i * n // buckets, (i + 1) * n // buckets
-        chunk = values[lo:hi]
-        means.append(sum(chunk) / len(chunk))
-    return means
-
-
 def spark_rows(values: Sequence[float], height: int, top: float) -> list[str]:
     """Rows of bar glyphs (top row first); each column is one value, scaled to `top`."""
-    steps = (len(BARS) - 1) * height
+    bars = current().bars
+    steps = (len(bars) - 1) * height
     levels = []
     for v in values:
         level = 0 if v != v or top <= 0 else round(min(max(v / top, 0.0), 1.0) * steps)
         levels.append(level)
     rows = []
     for r in range(height - 1, -1, -1):
-        base = r * (len(BARS) - 1)
-        rows.append("".join(BARS[max(0, min(len(BARS) - 1, lv - base))] for lv in levels))
+        base = r * (len(bars) - 1)
+        rows.append("".join(bars[max(0, min(len(bars) - 1, lv - base))] for lv in levels))
     return rows
 
 
+def climb_row(exact: Sequence[float], width: int) -> str:
+    """Exact accuracy as one row of bars: 0% is the lowest bar, not a blank."""
+    if not exact:
+        return ""
+    bars = current().bars[1:]
+    return "".join(
+        bars[round(min(max(v, 0.0), 1.0) * (len(bars) - 1))] for v in bucket_means(exact, width)
+    )
+
+
 class ErrorPanel(Widget):
-    """overallError per iteration over a bounded window, latest, moving average, accuracy."""
+    """overallError over the whole run, latest, moving average; accuracy and its climb."""
 
     DEFAULT_CSS = """
     ErrorPanel { text-wrap: nowrap; text-overflow: clip; height: 9; min-height: 5; }
@@ -66,17 +65,19 @@ class ErrorPanel(Widget):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.errors: tuple[float, ...] = ()
+        self.history: HistoryView | None = None
         self.scale = 0.0
         self.accuracy: AccuracyView | None = None
         self.ablated: AccuracyView | None = None
         self.ablation_label = ""
+        self.climb: tuple[float, ...] = ()  # exact accuracy as measured, oldest first
 
-    def show(self, errors: Sequence[float], scale: float = 0.0) -> None:
+    def show(self, history: HistoryView, scale: float = 0.0) -> None:
         """`scale`: the error the bars are drawn against (at least), so a trained network's
         small errors look small instead of filling the panel."""
-        self.errors = tuple(errors)
-        self.scale = scale
+        if (history, scale) == (self.history, self.scale):
+            return  # stepping within an iteration leaves the curve as it is
+        self.history, self.scale = history, scale
         self.refresh()
 
     def show_accuracy(
@@ -84,9 +85,11 @@ class ErrorPanel(Widget):
         accuracy: AccuracyView | None,
         ablated: AccuracyView | None = None,
         ablation_label: str = "",
+        climb: Sequence[float] = (),
     ) -> None:
         before = self._accuracy_shown()
         self.accuracy, self.ablated, self.ablation_label = accuracy, ablated, ablation_label
+        self.climb = tuple(climb)
         if self._accuracy_shown() != before:  # redraw only for a visible change
             self.refresh()
 
@@ -96,44 +99,55 @@ class ErrorPanel(Widget):
                 return None
             return f"{acc.exact:.2%}", f"{acc.per_bit:.1%}", acc.count, acc.sampled
 
-        return view(self.accuracy), view(self.ablated), self.ablation_label
+        width = max(self.size.width - CLIMB_LABEL, 1)
+        return (
+            view(self.accuracy),
+            view(self.ablated),
+            self.ablation_label,
+            climb_row(self.climb, width),
+        )
 
     def render(self) -> Text:
         width, height = self.size.width, self.size.height
         lines: list[Text] = []
-        errors = self.errors
+        history = self.history
         title = Text("overallError", "bold")
-        if errors:
-            title.append(f"  last {len(errors):,} it", "dim")
+        if history is not None and history.end > history.first:
+            title.append(f"  it {history.first:,} .. {history.end:,}", "dim")
         lines.append(title)
-        spark_height = max(1, height - 4)
-        means = bucket_means(errors, max(width, 1))
+        spark_height = max(1, height - 5)
+        means = list(history.curve) if history is not None else []
         top = max(max(means, default=0.0), self.scale)
         for row in spark_rows(means, spark_height, top) if means else [""] * spark_height:
             lines.append(Text(row, "#88c0d0"))
-        if errors:
-            recent = errors[-AVERAGE_OVER:]
+        if history is not None and history.last is not None and history.average is not None:
             lines.append(
-                Text(f"last {errors[-1]:.4f}  avg{len(recent)} {sum(recent) / len(recent):.4f}")
+                Text(f"last {history.last:.4f}  avg{history.averaged} {history.average:.4f}")
             )
         else:
             lines.append(Text("no iteration finished yet", "dim"))
+        lines.extend(self._accuracy_lines(width))
+        return lines_to_text(lines[:height] if height else lines)
+
+    def _accuracy_lines(self, width: int) -> list[Text]:
         acc = self.accuracy
         if acc is None:
-            lines.append(Text("exact accuracy: measuring…", "dim"))
-            lines.append(Text(""))
-        else:
-            good = "green" if acc.exact == 1.0 else ("yellow" if acc.exact > 0.5 else "red")
-            line = Text("exact ")
-            line.append(f"{acc.exact:.2%}", f"bold {good}")
-            line.append(f" per bit {acc.per_bit:.1%}")
+            return [Text(f"exact accuracy: measuring{current().more}", "dim"), Text(""), Text("")]
+        good = "green" if acc.exact == 1.0 else ("yellow" if acc.exact > 0.5 else "red")
+        line = Text("exact ")
+        line.append(f"{acc.exact:.2%}", f"bold {good}")
+        line.append(f" per bit {acc.per_bit:.1%}")
+        lines = [line]
+        if self.ablation_label:
+            line = Text(f"ablated ({self.ablation_label}) ", "bold magenta")
+            if self.ablated is not None:
+                line.append(f"{self.ablated.exact:.2%}", "bold magenta")
             lines.append(line)
-            if self.ablation_label:
-                line = Text(f"ablated ({self.ablation_label}) ", "bold magenta")
-                if self.ablated is not None:
-                    line.append(f"{self.ablated.exact:.2%}", "bold magenta")
-                lines.append(line)
-            else:
-                kind = "a sample of" if acc.sampled else "all"
-                lines.append(Text(f"{kind} {acc.count:,} sums", "dim"))
-        return lines_to_text(lines[:height] if height else lines)
+        else:
+            kind = "a sample of" if acc.sampled else "all"
+            lines.append(Text(f"{kind} {acc.count:,} sums", "dim"))
+        climb = Text("climb ", "dim")
+        if self.climb:
+            climb.append(climb_row(self.climb, max(width - CLIMB_LABEL, 1)), "green")
+        lines.append(climb)
+        return lines

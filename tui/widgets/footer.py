@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Footer
 
+from tui.glyphs import current
+
 
 class KeysFooter(Footer):
     """Textual's Footer, listing the keys in the first frame the app draws.
@@ -19,3 +21,5 @@ class KeysFooter(Footer):
     def __init__(self) -> None:
         super().__init__()
         self.set_reactive(Footer._bindings_ready, True)
+        if current().ascii:  # its "^p palette" marker is drawn with a box glyph
+            self.show_command_palette = False

@@ -14,6 +14,7 @@ from rich.text import Span, Text
 
 MARKED = Style(reverse=True, bold=True)  # the current timestep's column
 NOTES_WIDTH = 16  # room right of the columns for "9 + 60 = 1" and "◀ carry r=+0.93"
+MAX_CELL = 10  # the widest column (a 200-column terminal); 3 at 80x24, 6 at 120x40
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,10 @@ class BitGrid:
 
     @property
     def cell(self) -> int:
-        """The widest cell (1 to 4 characters) that fits every bit column and the notes."""
-        for cells in (4, 3, 2):
-            if self.label_width + self.bits * cells + NOTES_WIDTH <= self.width:
-                return cells
-        return 1
+        """The widest cell (1 to MAX_CELL characters) that fits every bit column and the
+        notes: a wider terminal gets wider columns, up to a size still read as one grid."""
+        room = (self.width - self.label_width - NOTES_WIDTH) // max(self.bits, 1)
+        return max(1, min(MAX_CELL, room))
 
     def timesteps(self) -> range:
         """Timesteps in display order: MSB (last timestep) first, LSB last."""

@@ -10,11 +10,26 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 KEYS = [
-    ("n / space", "step one timestep: forward t=0..7, backward t=7..0, update"),
+    ("n space →", "step one timestep: forward t=0..7, backward t=7..0, update"),
+    ("b / ←", "step back one step, into earlier iterations too: the same numbers"),
+    ("f", "finish the forward pass of the example on show"),
+    ("enter", "finish the iteration, through the update"),
+    ("g", "go to an iteration (typed), exactly as training reaches it"),
     ("t", "train N iterations in the background; t again stops"),
     ("escape", "stop training"),
     ("+ / -", "multiply or divide N by 10 (1 to 100,000)"),
     ("r", "reset to the seed's initial weights (stops training first)"),
+    ("u", "undo the last r, R, l or a run opened from the map (m)"),
+    ("v", "the state or gate the heatmap shows (LSTM h c i f o g, GRU h z r n)"),
+    ("d", "gradient check of the example on show: BPTT beside numerical"),
+    ("z", "projector focus: the sum, the hidden units, the learning curve, one"),
+    ("", "  at a time, full screen, with numbers (z next, escape leaves; steps work)"),
+    ("i", "inspect a heatmap cell: arrows move; its value and the statement that"),
+    ("", "  made it, with this example's numbers (escape leaves)"),
+    ("m", "convergence map: hidden sizes x init ranges over seeds, a sweep in the"),
+    ("", "  background; arrows, enter, a seed: that run here at its converged_at"),
+    ("", "  (u undoes); o changes the sweep (rnn-tui sweep's options); escape"),
+    ("", "  pauses it (the runs ended are kept; m again resumes it)"),
     ("?", "this help (escape closes it)"),
     ("q, ctrl+c", "quit"),
 ]
@@ -22,7 +37,8 @@ KEYS = [
 TOOLS = [
     ("e", "your own sum a + b, run forward by n without training (PROBE)"),
     ("o", "train one iteration on your sum, on purpose"),
-    ("a / h / x", "clamp a unit to 0 / cut synapse_h / remove ablations"),
+    ("a / h / x", "clamp a unit to 0 / cut synapse_h / remove ablations (stepping shows"),
+    ("", "  the ablated network; training it is refused until x)"),
     ("] / [", "double / halve alpha"),
     ("s / l", "save / load a checkpoint"),
     ("w", "weights as heatmaps, last update, 16- and 32-bit sums"),
@@ -40,15 +56,18 @@ PANELS = [
     (
         "hidden",
         "layer_1 per unit (rows) and timestep (columns), ·░▒▓█ = 0..1;"
-        " backward: layer_1_delta (+/-, size); carry = the true carry in;"
-        " ◀ = the unit that best tracks the carry, with its correlation",
+        " backward: layer_1_delta (+/-, size). carry out: in column t, the carry"
+        " out of bit t, which the state after timestep t must hold for bit t+1;"
+        " ◀ = the unit whose activation best tracks that row (Pearson r over all"
+        " sums); anti = a unit that is dark where the carry is 1",
     ),
     ("status", "iteration, step, seed, alpha, hidden, N, progress and it/s"),
     ("code", "the tutorial's statement behind the step, with its values"),
     (
         "error",
-        "overallError per iteration (sparkline), last value, average of"
-        " the last 100, exact accuracy over all 128 x 128 sums",
+        "overallError over the whole run (sparkline, its span in iterations),"
+        " last value, average of the last 100, exact accuracy over all"
+        " 128 x 128 sums, and its climb as measured",
     ),
 ]
 

@@ -3,35 +3,73 @@
 Rows are hidden units, columns are timesteps under the bit columns above. Each value is
 drawn as a shade glyph *and* a colour, so it reads on a monochrome projector too. While
 backpropagation runs the panel shows layer_1_delta instead: the shade is the size of
-the delta, a leading +/- its sign. Below the units, the true carry into each position.
+the delta, a leading +/- its sign. Below the units, the carry out of each position: in
+column t, what the state after timestep t must remember for timestep t + 1, the very
+row the carry probe correlates each unit with.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from model.probes import carry_into
+from model.cells import cell_info
+from model.encoding import carry_out
 from model.stepper import BACKWARD, Snapshot
+from tui.glyphs import current
 from tui.widgets.grid import MARKED, BitGrid, lines_to_text
 from tui.widgets.inputs import current_timestep
 
-SHADES = "·░▒▓█"  # activation 0..1 in five steps; blank = not computed yet
+# how the panel names each state or gate a cell exposes (the RNN's h is layer_1)
+STATE_TITLES = {
+    "h": "h hidden",
+    "c": "c cell state",
+    "i": "i input gate",
+    "f": "f forget gate",
+    "o": "o output gate",
+    "g": "g candidate",
+    "z": "z update gate",
+    "r": "r reset gate",
+    "n": "n candidate",
+}
+SHADE_LEVELS = 5  # activation 0..1 in five steps (tui.glyphs); blank = not computed yet
 HEAT = [Style(color=c) for c in ("#4c566a", "#5e81ac", "#88c0d0", "#ebcb8b", "#d08770")]
 POSITIVE, NEGATIVE = Style(color="#a3be8c"), Style(color="#bf616a")
 
 
 def shade_level(value: float, scale: float = 1.0) -> int:
     if not math.isfinite(value):  # a diverged network: inf is as big as it gets, NaN blank
-        return len(SHADES) - 1 if value == value else 0
+        return SHADE_LEVELS - 1 if value == value else 0
     if not math.isfinite(scale) or scale <= 0:
         return 0
-    level = int(abs(value) / scale * len(SHADES))
-    return max(0, min(len(SHADES) - 1, level))
+    level = int(abs(value) / scale * SHADE_LEVELS)
+    return max(0, min(SHADE_LEVELS - 1, level))
+
+
+Rows = tuple[tuple[float, ...] | None, ...]
+
+
+def delta_shown(snap: Snapshot, state: str) -> str:
+    """The carried state whose delta is shown going backward: c for the LSTM's c, else h."""
+    return "c" if state == "c" and "c" in snap.deltas else "h"
+
+
+def shown_rows(
+    snap: Snapshot, state: str, backward: bool, signed_states: tuple[str, ...]
+) -> tuple[Rows, str, bool]:
+    """(per-timestep rows, title, signed) of what a heatmap draws: going backward the
+    delta flowing into h (or c, for the LSTM's c), else the chosen state or gate."""
+    rnn = snap.cell == "rnn"
+    if backward:
+        name = delta_shown(snap, state)
+        rows = snap.deltas.get(name, snap.layer_1_delta)
+        return rows, "layer_1_delta" if rnn else f"delta into {name}", True
+    rows = snap.states.get(state, snap.layer_1)
+    title = "layer_1" if rnn else STATE_TITLES.get(state, state)
+    return rows, title, state in signed_states
 
 
 class HiddenPanel(Widget):
@@ -44,17 +82,19 @@ class HiddenPanel(Widget):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.snapshot: Snapshot | None = None
+        self.state = "h"  # which state or gate is drawn (v chooses; the RNN has only h)
         self.carry_unit: int | None = None
         self.carry_correlation: float | None = None
+        self.carry_state = "h"  # the state the carry unit belongs to
 
-    def show(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
+    def show(self, snapshot: Snapshot, state: str = "h") -> None:
+        self.snapshot, self.state = snapshot, state
         self.refresh()
 
-    def show_carry(self, unit: int | None, correlation: float | None) -> None:
-        before = self._carry_note(self.carry_unit, self.carry_correlation)
-        self.carry_unit, self.carry_correlation = unit, correlation
-        if self._carry_note(unit, correlation) != before:  # redraw only for a visible change
+    def show_carry(self, unit: int | None, correlation: float | None, state: str = "h") -> None:
+        before = self._carry_note(self.carry_unit, self.carry_correlation), self.carry_state
+        self.carry_unit, self.carry_correlation, self.carry_state = unit, correlation, state
+        if (self._carry_note(unit, correlation), state) != before:  # only a visible change
             self.refresh()
 
     @staticmethod
@@ -74,39 +114,49 @@ class HiddenPanel(Widget):
         snap = self.snapshot
         if snap is None:
             return Text("")
+        glyphs = current()
         grid = BitGrid(snap.bits, self.size.width)
         backward = snap.phase == BACKWARD
-        values = snap.layer_1_delta if backward else snap.layer_1
+        info = cell_info(snap.cell)
+        state = self.state if self.state in info.states else "h"
+        values, title, signed = shown_rows(snap, state, backward, info.signed)
         scale = 1.0
-        if backward:
+        if signed:
             known = [abs(v) for row in values if row is not None for v in row if math.isfinite(v)]
             scale = max(known, default=0.0) or 1.0
         now = current_timestep(snap)
         units, hidden_more = self._units_shown(snap.hidden, max(self.size.height - 1, 1))
-        title = "layer_1_delta" if backward else "layer_1"
-        notes = {0: f" {title}", 1: " hidden units" if snap.hidden > 1 else ""}
-        if backward:
-            notes[2] = f" max |d| {scale:.1e}"
+        choices = " ".join(info.states)
+        notes = {0: f" {title}", 1: f" v: {choices}" if len(info.states) > 1 else ""}
+        if snap.hidden == 1:
+            notes[1] = ""
+        elif len(info.states) == 1:
+            notes[1] = " hidden units"
+        if signed:
+            notes[2] = f" max |{'d' if backward else state}| {scale:.1e}"
+        marked_unit = self.carry_unit if self.carry_state == state else None
         lines = []
         for index, unit in enumerate(units):
-            row = grid.label(f"h{unit}")
+            row = grid.label(f"{'c' if state == 'c' else 'h'}{unit}")
             for t in grid.timesteps():
-                row.append(self._cell(grid, values[t], unit, backward, scale, t == now))
-            if unit == self.carry_unit and self.carry_correlation is not None:
-                row.append(f" ◀ carry r={self.carry_correlation:+.2f}", "bold")
+                row.append(self._cell(grid, values[t], unit, signed, scale, t == now))
+            if unit == marked_unit and self.carry_correlation is not None:
+                kind = "carry" if self.carry_correlation >= 0 else "anti"  # anti: dark on 1s
+                row.append(f" {glyphs.pointer} {kind} r={self.carry_correlation:+.2f}", "bold")
             else:
                 row.append(notes.get(index, ""), "dim")
             lines.append(row)
         if hidden_more:
-            lines.append(Text(f"… {hidden_more} more units not shown", "dim"))
+            lines.append(Text(f"{glyphs.more} {hidden_more} more units not shown", "dim"))
         carry = grid.label("carry")
-        carries = carry_into(np.array([snap.a]), np.array([snap.b]), snap.bits)[0].tolist()
+        carries = carry_out(snap.a, snap.b, snap.bits)
         for t in grid.timesteps():
             carry.append(grid.centered(str(carries[t])), MARKED if t == now else "bold yellow")
-        carry.append(" true carry in", "dim")
+        carry.append(" carry out", "dim")
         lines.append(carry)
         if len(lines) < self.size.height:  # a spare line: the key to the shades
-            legend = "+/- sign, ·░▒▓█ size" if backward else "·░▒▓█ = 0 to 1, blank = not yet"
+            shades = glyphs.shades
+            legend = f"+/- sign, {shades} size" if signed else f"{shades} = 0 to 1, blank = not yet"
             lines.append(grid.label("").append(legend, "dim"))
         return lines_to_text(lines)
 
@@ -123,7 +173,7 @@ class HiddenPanel(Widget):
             return Text(" " * grid.cell)
         value = row[unit]
         level = shade_level(value, scale)
-        glyph = SHADES[level]
+        glyph = current().shades[level]
         if signed:
             style = NEGATIVE if value < 0 else POSITIVE
             body = ("-" if value < 0 else "+") + glyph * (grid.cell - 1) if grid.cell > 1 else glyph

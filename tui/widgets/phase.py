@@ -9,28 +9,42 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from model.cells import cell_info
 from model.stepper import BACKWARD, FORWARD, READY, UPDATE, Snapshot
+from tui.glyphs import current
 from tui.widgets.grid import lines_to_text
 
-CODE = {
-    READY: ["a_int = randint(128)", "b_int = randint(128)", "press n: forward t=0"],
-    FORWARD: [
-        "layer_1 = sigmoid(",
-        "  X@synapse_0 +",
-        "  prev_layer_1@synapse_h)",
-        "layer_2 = sigmoid(",
-        "  layer_1@synapse_1)",
-    ],
-    BACKWARD: [
-        "layer_1_delta = (",
-        "  future_layer_1_delta",
-        "    @ synapse_h.T +",
-        "  layer_2_delta",
-        "    @ synapse_1.T)",
-        "  * layer_1*(1-layer_1)",
-    ],
-    UPDATE: ["synapse_0 += synapse_0_update*alpha", "(same for synapse_1, synapse_h)"],
-}
+# the example drawn is the same for every cell; each cell's equations are its own
+READY_LINES = ("a_int = randint(128)", "b_int = randint(128)", "press n: forward t=0")
+CODE_WIDTH = 28  # the side column at 80x24: every cell's lines fit it (tested)
+
+
+def code_lines(cell: str, phase: str) -> tuple[str, ...]:
+    """The statement(s) behind a phase, in the cell's own words (model/cells)."""
+    if phase == READY:
+        return READY_LINES
+    return cell_info(cell).code[phase]
+
+
+def _numbers_of(snap: Snapshot) -> list[Text]:
+    lines = []
+    t = snap.timestep
+    if snap.phase == FORWARD and t is not None and snap.layer_2[t] is not None:
+        arrow = current().arrow
+        lines.append(Text(f"layer_2 = {snap.layer_2[t]:.4f} {arrow} bit {snap.predicted[t]}"))
+        if snap.overall_error is not None:
+            lines.append(Text(f"overallError = {snap.overall_error:.8f}"))
+    elif snap.phase == BACKWARD and t is not None:
+        delta = snap.layer_1_delta[t]
+        if delta is not None:  # two lines: the value never runs off a 28-column panel
+            name = "layer_1_delta" if snap.cell == "rnn" else "delta into h"
+            lines.append(Text(f"max |{name}|"))
+            lines.append(Text(f"  = {max(abs(v) for v in delta):.2e}"))
+    elif snap.phase == UPDATE and snap.update_sizes:
+        lines.append(Text("largest change:"))
+        for name, size in snap.update_sizes.items():
+            lines.append(Text(f" {name} {size:.2e}"))
+    return lines
 
 
 class PhasePanel(Widget):
@@ -42,12 +56,18 @@ class PhasePanel(Widget):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.snapshot: Snapshot | None = None
         self.training = False
+        self.note = ""
 
-    def show(self, snapshot: Snapshot, training: bool = False) -> None:
+    def show(self, snapshot: Snapshot, training: bool = False, note: str = "") -> None:
+        """`note`: a line above the code saying how the screen got here (after training)."""
         if training and self.training:
             return  # while training the panel shows a fixed note: nothing to redraw
-        self.snapshot, self.training = snapshot, training
+        self.snapshot, self.training, self.note = snapshot, training, note
         self.refresh()
+
+    @staticmethod
+    def _numbers(snap: Snapshot) -> list[Text]:
+        return _numbers_of(snap)
 
     def render(self) -> Text:
         snap = self.snapshot
@@ -61,19 +81,9 @@ class PhasePanel(Widget):
             ]
             return lines_to_text(lines)
         lines = [Text(snap.phase_label, "bold cyan")]
-        lines += [Text(line, "green") for line in CODE[snap.phase]]
-        t = snap.timestep
-        if snap.phase == FORWARD and t is not None and snap.layer_2[t] is not None:
-            lines.append(Text(f"layer_2 = {snap.layer_2[t]:.4f} → bit {snap.predicted[t]}"))
-            if snap.overall_error is not None:
-                lines.append(Text(f"overallError = {snap.overall_error:.8f}"))
-        elif snap.phase == BACKWARD and t is not None and snap.layer_1_delta[t] is not None:
-            size = max(abs(v) for v in snap.layer_1_delta[t])
-            lines.append(Text(f"max |layer_1_delta| = {size:.2e}"))
-        elif snap.phase == UPDATE and snap.update_size is not None:
-            s0, s1, sh = snap.update_size
-            lines.append(Text("largest change:"))
-            lines.append(Text(f" synapse_0 {s0:.2e}"))
-            lines.append(Text(f" synapse_1 {s1:.2e}"))
-            lines.append(Text(f" synapse_h {sh:.2e}"))
+        if self.note:
+            lines.append(Text(self.note, "italic"))
+        # this example's numbers first: with a gated cell's longer code they stay in view
+        lines += self._numbers(snap)
+        lines += [Text(line, "green") for line in code_lines(snap.cell, snap.phase)]
         return lines_to_text(lines)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -38,15 +39,17 @@ class PromptScreen(ModalScreen[Any]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, id="question")
+            # Text, not markup: a question or a problem can quote what the user typed,
+            # and "[/]" in a path must show as itself, not end the app with a MarkupError
+            yield Label(Text(self.question), id="question")
             yield Input(value=self.initial, id="answer")
-            yield Label(self.hint, id="hint")
-            yield Label("", id="problem")
+            yield Label(Text(self.hint), id="hint")
+            yield Label(Text(""), id="problem")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         value, problem = self.check(event.value)
         if problem is not None:
-            self.query_one("#problem", Label).update(problem)
+            self.query_one("#problem", Label).update(Text(problem))
             return
         self.dismiss(value)
 

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from model.stepper import Snapshot
+from tui.glyphs import current
 from tui.widgets.grid import lines_to_text
 
 
@@ -18,14 +19,42 @@ class TrainingView:
     done: int
     total: int
     rate: float  # iterations per second
+    kind: str = "training"  # or "going to 5,000": what the bar measures
 
 
 def progress_bar(fraction: float, width: int) -> str:
     fraction = min(max(fraction, 0.0), 1.0)
     eighths = round(fraction * width * 8)
     full, part = divmod(eighths, 8)
-    bar = "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")
+    glyphs = current()
+    bar = glyphs.bar_full * full + (glyphs.bar_parts[part].strip() if part else "")
     return bar.ljust(width)
+
+
+def settings_words(snap: Snapshot) -> list[str]:
+    """The run's settings as words that must never be split: "seed 0", "alpha 0.1", ..."""
+    words = [f"seed {snap.seed}", f"alpha {snap.alpha:g}", f"hidden {snap.hidden}"]
+    if snap.bits != 8:
+        words.append(f"bits {snap.bits}")
+    return words
+
+
+def fit_words(words: list[str], width: int) -> tuple[str, list[str]]:
+    """As many whole words as fit in `width`, in order; and the words left over."""
+    line = ""
+    for index, word in enumerate(words):
+        candidate = f"{line} {word}" if line else word
+        if len(candidate) > width:
+            return line, words[index:]
+        line = candidate
+    return line, []
+
+
+def training_kernel(cell: str) -> str:
+    """The kernel that trains this cell in this process: "compiled" or "numpy"."""
+    from model.kernel_choice import COMPILED, NUMPY, compiled_for
+
+    return COMPILED if compiled_for(cell) else NUMPY
 
 
 class StatusPanel(Widget):
@@ -38,6 +67,7 @@ class StatusPanel(Widget):
         self.snapshot: Snapshot | None = None
         self.train_count = 1000
         self.training: TrainingView | None = None
+        self.last_training: TrainingView | None = None  # the last t's, once it has ended
         self.ablation = ""
 
     def show(self, snapshot: Snapshot) -> None:
@@ -45,9 +75,14 @@ class StatusPanel(Widget):
         self.refresh()
 
     def show_training(
-        self, training: TrainingView | None, train_count: int, ablation: str = ""
+        self,
+        training: TrainingView | None,
+        train_count: int,
+        ablation: str = "",
+        last: TrainingView | None = None,
     ) -> None:
         self.training, self.train_count, self.ablation = training, train_count, ablation
+        self.last_training = last
         self.refresh()
 
     def render(self) -> Text:
@@ -63,24 +98,27 @@ class StatusPanel(Widget):
         lines.append(head)
         phase = Text("phase ")
         if self.training is not None:
-            phase.append("training", "bold cyan")
+            phase.append(self.training.kind, "bold cyan")
+            kernel = f" ({training_kernel(snap.cell)})"  # what trains: " (compiled)"
+            if len(phase.plain) + len(kernel) <= width:
+                phase.append(kernel, "dim")
         elif snap.probe:
             phase.append(f"PROBE {snap.phase_label}", "bold reverse magenta")
         else:
             phase.append(snap.phase_label, "bold cyan")
         lines.append(phase)
-        settings = f"seed {snap.seed} alpha {snap.alpha:g} hidden {snap.hidden}"
-        bits = f"bits {snap.bits}" if snap.bits != 8 else ""
-        fits = len(settings) + 1 + len(bits) <= width
-        if bits and fits:
-            settings += f" {bits}"
+        settings, rest = fit_words(settings_words(snap), width)
         lines.append(Text(settings))
         count = Text("N ")
         count.append(f"{self.train_count:,}", "bold")
-        if bits and not fits:  # at 80x24 the settings line is full: bits go here, not off-screen
-            count.append(f"  {bits}")
-        else:
+        room = width - len(count.plain)
+        extra, left = fit_words(rest, room - 2)
+        if extra:  # what the settings line had no room for, never cut mid-number
+            count.append(f"  {extra}")
+        elif room >= len("  (t trains N)"):
             count.append("  (t trains N)", "dim")
+        if left:
+            count.append(f" {current().more}", "dim")
         lines.append(count)
         run = self.training
         if run is None:
@@ -89,12 +127,17 @@ class StatusPanel(Widget):
                 note.append(f"ABLATION {self.ablation}", "bold reverse magenta")
             elif snap.probe:
                 note.append("probe: weights unchanged", "magenta")
+            elif self.last_training is not None:  # how fast the last t went, on this kernel
+                last = self.last_training
+                note.append(f"last t: {last.rate:,.0f} it/s", "dim")
             lines.append(note)
         else:
-            label = f" {run.done / max(run.total, 1):4.0%} {run.rate:,.0f} it/s"
+            rate = f" {run.rate:,.0f} it/s" if run.kind == "training" else ""
+            label = f" {run.done / max(run.total, 1):4.0%}{rate}"
             bar = progress_bar(run.done / max(run.total, 1), max(width - len(label) - 2, 4))
-            line = Text("▕")
+            opening, closing = current().bar_ends
+            line = Text(opening)
             line.append(bar, "green")
-            line.append("▏" + label)
+            line.append(closing + label)
             lines.append(line)
         return lines_to_text(lines)

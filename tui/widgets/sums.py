@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from tui.glyphs import current
 from tui.widgets.grid import MARKED, BitGrid, lines_to_text
 from tui.widgets.inputs import current_timestep
 from tui.widgets.panel import SnapshotPanel
-
-RIGHT, WRONG = "✓", "✗"
 
 
 class SumsPanel(SnapshotPanel):
@@ -22,6 +21,7 @@ class SumsPanel(SnapshotPanel):
         snap = self.snapshot
         if snap is None:
             return Text("")
+        glyphs = current()
         grid = BitGrid(snap.bits, self.size.width)
         now = current_timestep(snap)
         known = [bit is not None for bit in snap.predicted]
@@ -31,14 +31,13 @@ class SumsPanel(SnapshotPanel):
             want = snap.true_bits[t]
             got = snap.predicted[t]
             if got is None:
-                pred.append(grid.centered("·"), "dim")
+                pred.append(grid.centered(glyphs.unknown), "dim")
             else:
                 ok = got == want
-                style = "bold green" if ok else "bold red"
-                if not ok and grid.cell == 1:
-                    style += " underline"  # no room for a mark: underline wrong bits
+                # wrong bits underlined as well as red: marked with no colour too (NO_COLOR)
+                style = "bold green" if ok else "bold underline red"
                 # two-character cells only have room to mark the wrong bits
-                mark = WRONG if not ok else (RIGHT if grid.cell >= 3 else " ")
+                mark = glyphs.wrong if not ok else (glyphs.right if grid.cell >= 3 else " ")
                 text = grid.marked(str(got), mark)
                 pred.append(text, MARKED if t == now else style)
             true.append(grid.centered(str(want)), MARKED if t == now else "bold")
@@ -54,6 +53,6 @@ class SumsPanel(SnapshotPanel):
         if all(known):
             true.append(
                 "correct" if wrong == 0 else f"{wrong} bit{'s' * (wrong != 1)} wrong",
-                "green" if wrong == 0 else "red",
+                "bold green" if wrong == 0 else "bold reverse red",
             )
         return lines_to_text([pred, true])

@@ -8,22 +8,56 @@ network learned, its accuracy on sums wider than it was trained on.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
 import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.events import Resize
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from model.probes import evaluate
+from tui.glyphs import current
 from tui.widgets.grid import lines_to_text
-from tui.widgets.hidden import NEGATIVE, POSITIVE, SHADES, shade_level
+from tui.widgets.hidden import NEGATIVE, POSITIVE, shade_level
+
+if TYPE_CHECKING:
+    from model.network import Network
 
 WIDER = (16, 32)  # widths the trained network is tried on
+MAX_CELL = 9  # columns per weight at most ("▓▓▓▓+0.41")
+SCREEN_MARGIN = 6  # the screen's border, padding and scrollbar
 
 
-def matrix_lines(name: str, matrix: np.ndarray, max_rows: int = 64) -> list[Text]:
+def weight_cell(value: float, scale: float, cell: int) -> str:
+    """One weight in `cell` columns: its sign and shade; from 6 columns its shade and value
+    (`▓+0.41`: the shade leads, so neighbouring values stay apart; from 7 a blank too)."""
+    glyph = current().shades[shade_level(value, scale)]
+    if cell < 4:
+        return ("-" if value < 0 else "+") + glyph * (cell - 1)
+    if cell < 6:
+        return ("-" if value < 0 else "+") + glyph * (cell - 2) + " "
+    if not np.isfinite(value):
+        number = f"{value:>5}"
+    else:
+        digits = 2 if abs(value) < 9.995 else (1 if abs(value) < 99.95 else 0)
+        number = f"{value:+.{digits}f}"[:5].rjust(5)
+    if cell == 6:
+        return glyph + number
+    return glyph * (cell - 6) + number + " "
+
+
+def cell_width(screen_width: int, columns: int) -> int:
+    """The widest weight cell that fits `columns` of them (2 to MAX_CELL): for 16 hidden
+    units 4 at 80 columns, 6 (with values) at 120, 9 at 160 and wider."""
+    room = (screen_width - SCREEN_MARGIN - len("  0 ")) // max(columns, 1)
+    return max(2, min(MAX_CELL, room))
+
+
+def matrix_lines(name: str, matrix: np.ndarray, max_rows: int = 64, cell: int = 2) -> list[Text]:
     finite = np.abs(matrix[np.isfinite(matrix)])
     scale = float(finite.max()) if finite.size else 1.0
     scale = scale if scale > 0 else 1.0
@@ -32,46 +66,55 @@ def matrix_lines(name: str, matrix: np.ndarray, max_rows: int = 64) -> list[Text
         line = Text(f"{r:>3} ")
         for value in row[:64]:
             value = float(value)
-            glyph = SHADES[shade_level(value, scale)]
-            sign = "-" if value < 0 else "+"
-            line.append(sign + glyph, NEGATIVE if value < 0 else POSITIVE)
+            line.append(weight_cell(value, scale, cell), NEGATIVE if value < 0 else POSITIVE)
         lines.append(line)
     if matrix.shape[0] > max_rows:
-        lines.append(Text(f"… {matrix.shape[0] - max_rows} more rows", "dim"))
+        lines.append(Text(f"{current().more} {matrix.shape[0] - max_rows} more rows", "dim"))
     return lines
 
 
-def weights_text(
-    s0: np.ndarray,
-    s1: np.ndarray,
-    sh: np.ndarray,
-    last_update: tuple[float, float, float] | None,
+def network_weights_text(
+    net: Network,
+    update_sizes: Mapping[str, float] | None,
     wider: list[tuple[int, float, bool]],
+    *,
+    cell: int = 2,
 ) -> Text:
-    lines = [*matrix_lines("synapse_0", s0), Text("")]
-    lines += [*matrix_lines("synapse_h", sh), Text("")]
-    lines += [*matrix_lines("synapse_1 (transposed)", s1.T), Text("")]
-    if last_update is None:
+    """Any cell's weights, one heatmap per gate block (synapse_h[i], ...), laid out by the
+    network's ParamSpec; `update_sizes` is a Snapshot's `update_sizes`; `cell` columns per
+    weight (see `cell_width`)."""
+    lines: list[Text] = []
+    spec = net.spec
+    for name in ("synapse_0", "synapse_h", "synapse_1", "bias"):
+        if name not in net.weights:
+            continue
+        matrix = net.weights[name].reshape(-1, spec.shapes[name][-1])
+        if name == "synapse_1":
+            lines += [*matrix_lines("synapse_1 (transposed)", matrix.T, cell=cell), Text("")]
+            continue
+        for label, columns in spec.blocks(name):
+            lines += [*matrix_lines(label, matrix[:, columns], cell=cell), Text("")]
+    if update_sizes is None:
         lines.append(Text("last update: none yet (step through an update, or train)", "dim"))
     else:
-        u0, u1, uh = last_update
-        lines.append(
-            Text(
-                f"last update, largest change: synapse_0 {u0:.2e}  "
-                f"synapse_1 {u1:.2e}  synapse_h {uh:.2e}"
-            )
-        )
+        # three to a line: on one line they need 90 columns or more, cut at 80
+        lines.append(Text("last update, largest change:"))
+        sizes = [f"{name} {size:.2e}" for name, size in update_sizes.items()]
+        for start in range(0, len(sizes), 3):
+            lines.append(Text("  " + "   ".join(sizes[start : start + 3])))
     for bits, exact, sampled in wider:
         kind = "sample of" if sampled else "all"
         lines.append(Text(f"same weights on {bits}-bit sums: {exact:.2%} exact ({kind} sums)"))
     return lines_to_text(lines)
 
 
-def wider_accuracy(s0: np.ndarray, s1: np.ndarray, sh: np.ndarray) -> list[tuple[int, float, bool]]:
+def wider_accuracy_net(net: Network) -> list[tuple[int, float, bool]]:
     """Accuracy of the (8-bit trained) weights on wider sums: the carry rule generalises."""
+    from model.prefix import evaluate_cell
+
     results = []
     for bits in WIDER:
-        acc = evaluate(s0, s1, sh, bits)
+        acc = evaluate_cell(net.cell, net.weights, bits)
         results.append((bits, acc.exact, acc.sampled))
     return results
 
@@ -87,13 +130,27 @@ class WeightsScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,w,q", "close", "Close")]
 
-    def __init__(self, text: Text) -> None:
+    def __init__(self, text: Text | Callable[..., Text], columns: int = 16) -> None:
+        """`text`: the text, or a function of `cell=` (columns per weight) that makes it for
+        the terminal's width, redrawn when the terminal is resized; `columns`: the widest
+        matrix's columns (the hidden size)."""
         super().__init__()
-        self.text = text
+        self.build = text if callable(text) else None
+        self.columns = columns
+        self.text = text if isinstance(text, Text) else self._built(80)
+
+    def _built(self, width: int) -> Text:
+        assert self.build is not None
+        return self.build(cell=cell_width(width, self.columns))
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(self.text)
+
+    def on_resize(self, event: Resize) -> None:
+        if self.build is not None:
+            self.text = self._built(event.size.width)
+            self.query_one(Static).update(self.text)
 
     def action_close(self) -> None:
         self.dismiss(None)
