@@ -112,6 +112,11 @@ class Browser:
         self.send("Page.navigate", session, url=url)
         return session
 
+    def evaluate(self, session: str, expression: str) -> Any:
+        """The value of a JavaScript expression in the page."""
+        reply = self.send("Runtime.evaluate", session, expression=expression, returnByValue=True)
+        return reply.get("result", {}).get("value")
+
     def websocket_text(self) -> str:
         """Everything the page received over WebSockets, decoded as far as it is text."""
         parts = []

@@ -38,7 +38,7 @@ async def answer(pilot: Pilot, text: str) -> None:
 
 
 def state_of(app: RNNApp) -> tuple[np.ndarray, np.ndarray, int]:
-    net = app.stepper.net
+    net = app.session.stepper.net
     return net.params.copy(), net.rng.get_state()[1].copy(), net.iteration
 
 
@@ -60,7 +60,7 @@ async def test_a_probe_sum_runs_forward_and_changes_nothing() -> None:
         await pilot.press("escape")
         assert "PROBE" not in screen_text(app)
         # ordinary stepping resumes on the example the random stream had drawn
-        assert app.stepper.snapshot().iteration == iteration
+        assert app.session.stepper.snapshot().iteration == iteration
 
 
 async def test_training_once_on_your_sum_changes_weights_not_the_stream() -> None:
@@ -75,7 +75,7 @@ async def test_training_once_on_your_sum_changes_weights_not_the_stream() -> Non
         new_params, new_keys, iteration = state_of(app)
         assert not np.array_equal(params, new_params)
         assert np.array_equal(keys, new_keys)
-        assert iteration == 1 and len(app.errors) == 1
+        assert iteration == 1 and len(app.session.errors) == 1
 
 
 async def test_bad_sums_get_a_message_and_change_nothing() -> None:
@@ -91,21 +91,21 @@ async def test_bad_sums_get_a_message_and_change_nothing() -> None:
         ):
             await answer(pilot, bad)
             assert message in screen_text(app)
-            assert app.probe is None
+            assert app.session.probe is None
         await pilot.press("escape")
-        assert app.probe is None and "PROBE" not in screen_text(app)
+        assert app.session.probe is None and "PROBE" not in screen_text(app)
 
 
 async def test_ablating_the_carry_unit_lowers_accuracy_side_by_side() -> None:
     app = trained_app()
-    net = app.stepper.net
+    net = app.session.stepper.net
     unit = carry_probe(net.synapse_0, net.synapse_1, net.synapse_h, 8).unit
     expected = evaluate(net.synapse_0, net.synapse_1, net.synapse_h, 8, Ablation(unit))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("a")
         await pilot.pause()
-        assert app.screen.query_one("Input").value == str(unit)  # pre-selected
+        assert app.screen.query_one("Input").value == f"h{unit}"  # pre-selected
         await pilot.press("enter")
         await settle(pilot)
         text = screen_text(app)
@@ -129,16 +129,16 @@ async def test_bad_unit_is_refused() -> None:
         await answer(pilot, "16")
         assert "from 0 to 15" in screen_text(app)
         await pilot.press("escape")
-        assert app.ablation == Ablation()
+        assert app.session.ablation == Ablation()
 
 
 async def test_alpha_up_and_down() -> None:
     app = RNNApp(RNN(RNNConfig()))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("right_square_bracket")
-        assert app.stepper.net.alpha == 0.2 and "alpha 0.2" in screen_text(app)
+        assert app.session.stepper.net.alpha == 0.2 and "alpha 0.2" in screen_text(app)
         await pilot.press("left_square_bracket", "left_square_bracket")
-        assert app.stepper.net.alpha == 0.05 and "alpha 0.05" in screen_text(app)
+        assert app.session.stepper.net.alpha == 0.05 and "alpha 0.05" in screen_text(app)
 
 
 async def test_save_and_load_resume_exactly(tmp_path) -> None:
@@ -151,18 +151,22 @@ async def test_save_and_load_resume_exactly(tmp_path) -> None:
         await pilot.press("s")
         await answer(pilot, path)
         assert os.path.exists(path)
+        saved_curve = app.session.errors.view(28)
     reloaded = RNNApp(RNN(RNNConfig(seed=5)))
     async with reloaded.run_test(size=SIZE) as pilot:
         await pilot.press("l")
         await answer(pilot, path)
         await settle(pilot)
-        assert reloaded.stepper.net.iteration == 100
+        assert reloaded.session.stepper.net.iteration == 100
         assert "iteration 100" in screen_text(reloaded)
+        # the loaded network shows its curve: the error history came with the file
+        assert "it 0 .. 100" in screen_text(reloaded)
+        assert reloaded.session.errors.view(28) == saved_curve
         await pilot.press("minus", "t")
         await settle(pilot)
     direct = RNN(RNNConfig())
     train(direct, 200)
-    assert np.array_equal(reloaded.stepper.net.params, direct.params)
+    assert np.array_equal(reloaded.session.stepper.net.params, direct.params)
 
 
 async def test_saving_over_a_file_asks_first_and_bad_paths_are_refused(tmp_path) -> None:
@@ -193,7 +197,7 @@ async def test_loading_a_bad_file_keeps_the_network(tmp_path) -> None:
     app = RNNApp(RNN(RNNConfig()))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        params = app.stepper.net.params.copy()
+        params = app.session.stepper.net.params.copy()
         await pilot.press("l")
         await answer(pilot, str(tmp_path / "nothing.npz"))
         assert "no file named" in screen_text(app)
@@ -203,7 +207,7 @@ async def test_loading_a_bad_file_keeps_the_network(tmp_path) -> None:
             "not a valid" in str(n.message) or "cannot" in str(n.message)
             for n in app._notifications
         )
-        assert np.array_equal(app.stepper.net.params, params)
+        assert np.array_equal(app.session.stepper.net.params, params)
 
 
 async def test_new_seed_and_hidden_size() -> None:
@@ -214,7 +218,7 @@ async def test_new_seed_and_hidden_size() -> None:
         assert "seed and a hidden size" in screen_text(app)
         await answer(pilot, "3 8")
         await settle(pilot)
-        assert app.stepper.net.config == RNNConfig(seed=3, hidden=8)
+        assert app.session.stepper.net.config == RNNConfig(seed=3, hidden=8)
         assert "seed 3 alpha 0.1 hidden 8" in screen_text(app)
 
 
@@ -238,3 +242,38 @@ async def test_screenshot_is_saved(tmp_path, monkeypatch) -> None:
         shots = list(tmp_path.glob("*.svg"))
         assert len(shots) == 1 and "<svg" in shots[0].read_text()
         assert any(str(shots[0].name) in str(n.message) for n in app._notifications)
+
+
+async def test_a_screenshot_where_it_cannot_be_written_is_a_message(tmp_path, monkeypatch) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()  # the working folder vanished under the app
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        await pilot.pause()
+        assert any("Could not save a screenshot" in str(n.message) for n in app._notifications)
+        await pilot.press("n")  # and the app goes on
+        await pilot.pause()
+        assert "forward t=0" in screen_text(app)
+
+
+async def test_markup_in_prompts_and_paths_is_shown_as_text(tmp_path) -> None:
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("l")
+        await answer(pilot, "[/]")
+        assert "[/]" in screen_text(app)  # the refusal quotes it, as typed
+        await answer(pilot, str(tmp_path / "x[/b].npz"))
+        assert "x[/b].npz" in screen_text(app)
+        await pilot.press("escape")
+        folder = tmp_path / "[red]bad["  # with the file name: .../[red]bad[/red].npz
+        folder.mkdir()
+        bad = folder / "red].npz"
+        bad.write_bytes(b"PK\x03\x04 not really")
+        await pilot.press("l")
+        await answer(pilot, str(bad))
+        await pilot.pause()
+        assert any("[red]bad[/red]" in str(n.message) for n in app._notifications)
+        assert app.is_running

@@ -47,8 +47,12 @@ from textual import events
 from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 
 from model.config import RNNConfig
+from model.history import RECENT
 from model.network import RNN
-from tui.app import ERROR_WINDOW, TRAIN_COUNTS, RNNApp
+from tui.app import RNNApp
+from tui.screens.main import MainScreen
+from tui.screens.too_small import TooSmallScreen
+from tui.session import TRAIN_COUNTS
 from tui.widgets.error import ErrorPanel
 from tui.widgets.inputs import InputsPanel
 from tui.widgets.status import StatusPanel
@@ -65,7 +69,7 @@ QUITTING = {"q", "ctrl+c", "ctrl+q", "ctrl+p"}  # quit, or the palette (which ca
 BOUND = sorted(
     {
         key.strip()
-        for binding in RNNApp.BINDINGS
+        for binding in [*RNNApp.BINDINGS, *MainScreen.BINDINGS]
         for key in binding.key.split(",")  # type: ignore[union-attr]
         if binding.action != "quit"  # type: ignore[union-attr]
     }
@@ -88,9 +92,9 @@ UNBOUND = sorted(
     - set(BOUND)
     - QUITTING
 )  # fmt: skip
-# Keys after which the iteration count may go down: reset, a new network, and enter
-# (which answers the load and new-network prompts).
-RESETTING = {"r", "R", "l", "enter"}
+# Keys after which the iteration count may go down: reset, a new network, undo, a step
+# back, and enter (which answers the load, new-network and go-to prompts).
+RESETTING = {"r", "R", "l", "enter", "u", "b", "left"}
 CONFIGS = [
     {"hidden": 16, "bits": 8, "alpha": 0.1},
     {"hidden": 3, "bits": 4, "alpha": 1.0},
@@ -134,7 +138,7 @@ class Explorer:
 
     async def press(self, key: str) -> None:
         screen = "" if not self.help_open() else f" on {type(self.app.screen).__name__}"
-        self.log.append(f"press {key}{screen} (iteration {self.app.stepper.net.iteration})")
+        self.log.append(f"press {key}{screen} (iteration {self.app.session.stepper.net.iteration})")
         if key in RESETTING:
             self.reset_allowed = True
         if self.rng.random() < PILOT_SHARE:
@@ -157,7 +161,7 @@ class Explorer:
             self.figs.count("resizes")
         elif roll < 0.92:
             await self.burst()
-        elif roll < 0.94 and self.app.training is None and not self.help_open():
+        elif roll < 0.94 and self.app.main.training is None and self.app.screen is self.app.main:
             self.poison()
             await self.press("n")  # a step redraws the status from the poisoned weights
         else:
@@ -166,7 +170,7 @@ class Explorer:
             await self.pilot.pause(pause)
         await self.stop_long_training()
         self.check_always()
-        if self.app.training is None and self.rng.random() < SETTLE_SHARE:
+        if self.app.main.training is None and self.rng.random() < SETTLE_SHARE:
             await self.settle()
             self.check_screen()
 
@@ -175,7 +179,7 @@ class Explorer:
         self.figs.count("training bursts")
         if self.help_open():
             await self.press("escape")  # closes the help or cancels a prompt
-        if self.app.training is None and not self.help_open():
+        if self.app.main.training is None and not self.help_open():
             await self.press("t")
         wait = self.rng.uniform(0, 0.1)
         self.log.append(f"pause {wait:.3f}")
@@ -184,11 +188,15 @@ class Explorer:
         await self.press(self.rng.choice(["escape", "t"]))
 
     def help_open(self) -> bool:
-        """Whether a screen (help, a prompt, the weights) is over the main screen."""
-        return self.app.screen is not self.app.screen_stack[0]
+        """Whether a screen (help, a prompt, the weights) is over the main screen (the
+        enlarge screen of a terminal below 80x24 is not one: it is checked for itself)."""
+        return not isinstance(self.app.screen, (MainScreen, TooSmallScreen))
+
+    def too_small(self) -> bool:
+        return any(isinstance(screen, TooSmallScreen) for screen in self.app.screen_stack)
 
     def poison(self) -> None:
-        net = self.app.stepper.net
+        net = self.app.session.stepper.net
         where = self.rng.randrange(net.params.size)
         net.params[where] = self.rng.choice([np.nan, np.inf, -np.inf])
         self.poisoned += 1
@@ -197,7 +205,7 @@ class Explorer:
 
     async def stop_long_training(self) -> None:
         app = self.app
-        if app.training is None:
+        if app.main.training is None:
             self.training_since = None
             return
         now = time.monotonic()
@@ -206,16 +214,20 @@ class Explorer:
             return
         if now - self.training_since < MAX_TRAINING_SECONDS:
             return
+        if self.too_small():  # below 80x24 keys do nothing: the terminal is enlarged first
+            self.log.append("resize 80x24")
+            await self.pilot.resize_terminal(80, 24)
+            await self.pilot.pause()
         for _ in range(50):
-            if app.training is None:
+            if app.main.training is None:
                 break
             if self.help_open():
                 await self.press("escape")  # closes the help or a prompt first
             await self.press(self.rng.choice(["escape", "t"]))
             await self.pilot.pause(0.05)
         self.expect(
-            app.training is None,
-            "training could not be stopped: app.training stays set although no worker runs "
+            app.main.training is None,
+            "training could not be stopped: app.main.training stays set although no worker runs "
             "(see test_a_quick_double_press_does_not_leave_training_stuck)",
         )
         self.training_since = None
@@ -223,7 +235,7 @@ class Explorer:
     async def settle(self) -> None:
         await workers_done(self.app)
         await self.pilot.pause()
-        if self.app.training is None and not self.app._reset_when_stopped:
+        if self.app.main.training is None and not self.app.main._reset_when_stopped:
             # every reset asked for has happened: from here the count may only grow
             self.check_iteration()
             self.reset_allowed = False
@@ -231,7 +243,7 @@ class Explorer:
     # -- invariants -----------------------------------------------------------------
 
     def check_iteration(self) -> None:
-        now = self.app.stepper.net.iteration
+        now = self.app.session.stepper.net.iteration
         if now < self.last_iteration:
             self.expect(
                 self.reset_allowed,
@@ -245,14 +257,14 @@ class Explorer:
         self.expect(app.is_running, "the app stopped")
         self.expect(app._exception is None, f"the app raised {app._exception!r}")
         self.expect(app.return_code is None, f"the app exited with {app.return_code}")
-        self.expect(TRAIN_COUNTS[0] <= app.train_count <= TRAIN_COUNTS[1], "N out of range")
-        self.expect(len(app.errors) <= ERROR_WINDOW, "error history unbounded")
+        self.expect(TRAIN_COUNTS[0] <= app.session.train_count <= TRAIN_COUNTS[1], "N out of range")
+        self.expect(len(app.session.errors.recent) <= 2 * RECENT, "error history unbounded")
         self.check_iteration()
         self.figs.count("invariant checks")
 
     def check_screen(self) -> None:
         app = self.app
-        self.expect(app.training is None, "settled but still training")
+        self.expect(app.main.training is None, "settled but still training")
         if self.help_open():
             shown = "".join(screen_lines(app)).strip()
             self.expect(bool(shown), f"{type(app.screen).__name__} is blank")
@@ -276,8 +288,8 @@ class Explorer:
             "Enlarge the terminal" not in text, f"enlarge message at {width}x{height}: {text[:80]}"
         )
         # the stepper on show: the user's own sum (a probe) if there is one
-        stepper = app._current() if hasattr(app, "_current") else app.stepper
-        net = stepper.net
+        shown_snapshot = app.session.view()
+        net = app.session.net
         status = panel_lines(app, lines, StatusPanel)
         found = ITERATION.match(status[0]) if status else None
         self.expect(found is not None, f"no iteration line in the status panel: {status}")
@@ -289,16 +301,17 @@ class Explorer:
             ("DIVERGED" in status[0]) == (not net.is_finite()),
             f"finite={net.is_finite()} but status line is {status[0]!r}",
         )
-        label = stepper.snapshot().phase_label
+        label = shown_snapshot.phase_label
         phase = status[1].split()
         self.expect(
             phase[0] == "phase" and " ".join(phase[1:]).endswith(label), f"{status[1]!r} vs {label}"
         )
         self.expect(
-            status[3].startswith(f"N {app.train_count:,} "), f"{status[3]!r} vs N {app.train_count}"
+            status[3].startswith(f"N {app.session.train_count:,} "),
+            f"{status[3]!r} vs N {app.session.train_count}",
         )
         inputs = panel_lines(app, lines, InputsPanel)
-        for line, value in zip(inputs[1:3], (stepper.a, stepper.b), strict=True):
+        for line, value in zip(inputs[1:3], (shown_snapshot.a, shown_snapshot.b), strict=True):
             words = line.split()
             self.expect(
                 words[1] == str(value)
@@ -306,9 +319,9 @@ class Explorer:
                 f"inputs row {line!r} does not show {value}",
             )
         error = panel_lines(app, lines, ErrorPanel)
-        found = re.search(r"it ([\d,]+)–([\d,]+)", error[0]) if error else None
-        if found and app.errors:
-            now = f"{app.stepper.net.iteration:,}"
+        found = re.search(r"it ([\d,]+) \.\. ([\d,]+)", error[0]) if error else None
+        if found and app.session.errors:
+            now = f"{app.session.stepper.net.iteration:,}"
             clipped = found.end() == len(error[0])  # the number may run past the panel
             self.expect(
                 found.group(2) == now or (clipped and now.startswith(found.group(2))),
@@ -395,20 +408,23 @@ async def _explore(app, rng, seed, events, figs, size, config) -> None:
         explorer.check_always()
         explorer.check_screen()
         # the divergence (if any) is resettable
-        if not app.stepper.net.is_finite():
+        if not app.session.stepper.net.is_finite():
+            if explorer.too_small():  # keys do nothing below 80x24
+                await pilot.resize_terminal(80, 24)
+                await pilot.pause()
             for _ in range(5):
                 if explorer.help_open():
                     await explorer.press("escape")
             await explorer.press("r")
             await explorer.settle()
-            explorer.expect(app.stepper.net.is_finite(), "r did not clear the divergence")
+            explorer.expect(app.session.stepper.net.is_finite(), "r did not clear the divergence")
             explorer.check_screen()
         app_poisoned[seed] = explorer.poisoned > 0
         figs.count("events", events)
         figs.note(
             f"seed {seed}: {config}, {events} events, {explorer.settled_checks} settled "
             f"checks, {explorer.poisoned} poisonings, final iteration "
-            f"{app.stepper.net.iteration:,}"
+            f"{app.session.stepper.net.iteration:,}"
         )
 
 
@@ -427,7 +443,7 @@ async def test_divergence_is_shown_and_reset_clears_it(figures: Figures) -> None
     app = RNNApp(RNN(RNNConfig()))
     async with app.run_test(size=(80, 24)) as pilot:
         explorer = Explorer(app, pilot, -1, random.Random(0), figures)
-        app.stepper.net.synapse_h[3, 4] = np.nan
+        app.session.stepper.net.synapse_h[3, 4] = np.nan
         explorer.log.append("synapse_h[3, 4] = nan")
         await explorer.press("n")
         await explorer.settle()
@@ -439,7 +455,7 @@ async def test_divergence_is_shown_and_reset_clears_it(figures: Figures) -> None
         explorer.check_always()
         await explorer.press("r")
         await explorer.settle()
-        assert app.stepper.net.is_finite() and app.stepper.net.iteration == 0
+        assert app.session.stepper.net.is_finite() and app.session.stepper.net.iteration == 0
         explorer.check_screen()
         assert "DIVERGED" not in "\n".join(screen_lines(app))
 
@@ -457,9 +473,9 @@ async def test_infinite_weights_in_the_backward_pass_do_not_crash(
     app = RNNApp(RNN(RNNConfig()))
     async with app.run_test(size=(80, 24)) as pilot:
         explorer = Explorer(app, pilot, -2, random.Random(0), figures)
-        getattr(app.stepper.net, matrix)[0, 0] = value
+        getattr(app.session.stepper.net, matrix)[0, 0] = value
         explorer.log.append(f"{matrix}[0, 0] = {value}")
-        for _ in range(2 * app.stepper.net.bits + 2):  # forward, backward, update, next
+        for _ in range(2 * app.session.stepper.net.bits + 2):  # forward, backward, update, next
             await pilot.press("n")
             await pilot.pause()  # draw every step: the backward ones are the dangerous ones
             screen_lines(app)
@@ -468,7 +484,7 @@ async def test_infinite_weights_in_the_backward_pass_do_not_crash(
         explorer.check_screen()
         await explorer.press("r")
         await explorer.settle()
-        assert app.stepper.net.is_finite()
+        assert app.session.stepper.net.is_finite()
 
 
 async def test_the_weights_screen_of_infinite_weights_does_not_crash() -> None:
@@ -476,14 +492,14 @@ async def test_the_weights_screen_of_infinite_weights_does_not_crash() -> None:
     raises OverflowError for an infinite weight."""
     app = RNNApp(RNN(RNNConfig()))
     async with app.run_test(size=(120, 40)) as pilot:
-        app.stepper.net.synapse_h[2, 3] = np.inf
+        app.session.stepper.net.synapse_h[2, 3] = np.inf
         await pilot.press("w")
         await pilot.pause()
         screen_lines(app)
         assert app.is_running and app._exception is None
         await pilot.press("escape", "r")
         await pilot.pause()
-        assert app.is_running and app.stepper.net.is_finite()
+        assert app.is_running and app.session.stepper.net.is_finite()
 
 
 async def test_poisoned_weights_never_warn() -> None:
@@ -496,17 +512,17 @@ async def test_poisoned_weights_never_warn() -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         async with app.run_test(size=(80, 24)) as pilot:
-            app.stepper.net.synapse_0[0, 0] = np.inf
+            app.session.stepper.net.synapse_0[0, 0] = np.inf
             await pilot.press("minus", "minus", "minus", "t")  # train N = 1
             await workers_done(app)
             await pilot.pause()
-            app.stepper.net.synapse_0[1, 1] = -np.inf
+            app.session.stepper.net.synapse_0[1, 1] = -np.inf
             await pilot.press("e", *"9+60", "enter")  # your own sum: a ProbeStepper
             await pilot.press("escape")  # (stepping it would crash: see the test above)
             # the weights screen of a matrix that is all NaN (tui/widgets/weights.py takes
             # np.nanmax of it: "All-NaN slice encountered")
-            app.stepper.net.synapse_0[:] = 0.5  # no inf left: an inf here crashes too
-            app.stepper.net.synapse_1[:] = np.nan
+            app.session.stepper.net.synapse_0[:] = 0.5  # no inf left: an inf here crashes too
+            app.session.stepper.net.synapse_1[:] = np.nan
             await pilot.press("w")
             await pilot.pause()
             await pilot.press("escape")
@@ -517,32 +533,39 @@ async def test_poisoned_weights_never_warn() -> None:
 
 
 @pytest.mark.parametrize("opener", ["question_mark", "e", "w"])
-async def test_a_resize_under_another_screen_reaches_the_main_screen(
+async def test_a_resize_under_another_screen_keeps_it_for_later(
     opener: str, figures: Figures
 ) -> None:
-    """Resizing while the help (or a prompt, or the weights) is open, then closing it.
+    """Shrinking the terminal while the help (or a prompt, or the weights) is open.
 
-    tui/app.py RNNApp._check_size sets the -too-small class on `self.screen`, which is
-    the screen on top (the help), not the main screen: after closing the help, the main
-    screen shows its panels crammed into 60x20, or the enlarge message at 120x40.
+    The enlarge message once was a class set on `self.screen` (the help, not the main
+    screen), and later a class of the main screen that the help hid; now it is a screen
+    over the top one (tui/screens/too_small.py): it shows at once, escape does not close
+    the screen under it unseen, and enlarged again the help is back as it was and
+    escape closes it onto the main screen, drawn at its new size.
     """
-    for start, end in (((120, 40), (60, 20)), ((60, 20), (120, 40))):
-        app = RNNApp(RNN(RNNConfig()))
-        async with app.run_test(size=start) as pilot:
-            await pilot.press(opener)
-            await pilot.pause()
-            assert app.screen is not app.screen_stack[0], f"{opener} opened no screen"
-            await pilot.resize_terminal(*end)
-            await pilot.pause()
-            await pilot.press("escape")
-            await pilot.pause()
-            assert app.screen is app.screen_stack[0]
-            words = " ".join(" ".join(screen_lines(app)).split())
-            small = end[0] < 80 or end[1] < 24
-            assert ("Enlarge the terminal" in words) == small, (
-                f"{opener}, resized {start} -> {end} under it: {words[:120]}"
-            )
-        figures.count("resizes under another screen")
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(opener)
+        await pilot.pause()
+        opened = app.screen
+        assert opened is not app.screen_stack[0], f"{opener} opened no screen"
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        words = " ".join(" ".join(screen_lines(app)).split())
+        assert "Enlarge the terminal" in words, f"{opener}, shrunk under it: {words[:120]}"
+        assert opened in app.screen_stack
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert app.screen is opened
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.screen_stack[0]
+        words = " ".join(" ".join(screen_lines(app)).split())
+        assert "Enlarge the terminal" not in words and "pred" in words, words[:120]
+    figures.count("resizes under another screen")
 
 
 @pytest.mark.parametrize("second", ["t", "escape", "r"])
@@ -554,7 +577,7 @@ async def test_a_quick_double_press_does_not_leave_training_stuck(
 
     The second key cancels the training worker before its thread has started, so
     run_training never runs and never posts the finished Progress that clears
-    `app.training` (tui/app.py action_toggle_training / action_stop_training / on_progress).
+    `app.main.training` (tui/app.py action_toggle_training / action_stop_training / on_progress).
     The app then says "Training is running" forever: no training, stepping, reset, save
     or load until it is quit.
     """
@@ -568,13 +591,13 @@ async def test_a_quick_double_press_does_not_leave_training_stuck(
             app._driver.send_message(event)  # type: ignore[union-attr]
         for _ in range(20):  # up to 2 s for the worker to finish either way
             await pilot.pause(0.1)
-            if app.training is None:
+            if app.main.training is None:
                 break
         await workers_done(app)
         await pilot.pause()
         figures.count("quick double presses")
-        assert app.training is None, f"t then {second}: training stuck at {app.training}"
+        assert app.main.training is None, f"t then {second}: training stuck at {app.main.training}"
         await pilot.press("minus", "minus", "t")  # and training works again
         await workers_done(app)
         await pilot.pause()
-        assert app.training is None and app.stepper.net.iteration > 0
+        assert app.main.training is None and app.session.stepper.net.iteration > 0

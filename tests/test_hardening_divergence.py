@@ -74,7 +74,7 @@ async def test_extreme_settings_in_the_app(
             assert app.is_running and app._exception is None
             errors = [n.message for n in app._notifications if n.severity == "error"]
             assert not errors, errors
-            net = app.stepper.net
+            net = app.session.stepper.net
             assert net.iteration >= 101, net.iteration  # the stepped one and N = 100
             lines = screen_lines(app)
             text = "\n".join(lines)

@@ -387,24 +387,42 @@ def test_ctrl_c_halfway_through_a_save_keeps_the_old_file(
 
 
 @pytest.mark.parametrize("error", [errno.EACCES, errno.EROFS, errno.ENOSPC])
-def test_cli_train_save_failure_is_exit_1_and_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, error: int, figures: Figures
+@pytest.mark.parametrize("when", ["before training", "after training"])
+def test_cli_train_save_failure_is_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,
+    error: int,
+    when: str,
+    figures: Figures,
 ) -> None:
     """`rnn-tui train --save` into a read-only directory, a read-only file system or a
-    full disk (simulated at mkstemp): one line, exit 1, the old checkpoint untouched."""
+    full disk (simulated at mkstemp): one line, the old checkpoint untouched. Found by
+    the check before training: exit 2 and no work done; arising during the run (the
+    disk filled up while it trained): exit 1 after training."""
     path = tmp_path / "run.npz"
     save_checkpoint(path, net_at(0, 16))
     before = path.read_bytes()
+    real_mkstemp = tempfile.mkstemp
+    calls = []
 
     def fail(*args, **kwargs):
+        calls.append(args)
+        if when == "after training" and len(calls) == 1:  # the check's probe succeeds
+            return real_mkstemp(*args, **kwargs)
         raise OSError(error, os.strerror(error))
 
     monkeypatch.setattr(tempfile, "mkstemp", fail)
-    status = cli.main(["train", "--iterations", "5", "--quiet", "--save", str(path)])
+    status = cli.main(["train", "--iterations", "5", "--log-every", "1", "--save", str(path)])
     monkeypatch.undo()
     out, err = capsys.readouterr()
-    assert status == 1 and out == ""
+    if when == "before training":
+        assert status == 2 and out == "" and len(calls) == 1
+    else:
+        assert status == 1 and out.count("Error:[") == 5 and len(calls) == 2
+        assert "# saved to" not in out
     assert err.count("\n") == 1 and err.startswith("rnn-tui: error: cannot save checkpoint")
     assert os.strerror(error) in err
     assert path.read_bytes() == before
+    assert temporary_files(tmp_path, path) == []
     figures.count("simulated CLI save failures")

@@ -6,11 +6,12 @@ import warnings
 
 import numpy as np
 import pytest
+from probe_reference import evaluate_naive, hidden_states_for
 
 import model.probes as probes
+from model.cells.rnn import IterationKernel
 from model.config import RNNConfig
 from model.encoding import problem_bits
-from model.kernel import IterationKernel
 from model.network import RNN
 from model.probes import (
     NONE,
@@ -20,8 +21,6 @@ from model.probes import (
     carry_into,
     carry_probe,
     evaluate,
-    evaluate_naive,
-    hidden_states_for,
 )
 from model.trainer import train
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from tutorial_reference import run_tutorial
 
+from model.cells.rnn import IterationKernel
 from model.config import RNNConfig
 from model.encoding import problem_bits
-from model.kernel import IterationKernel
 from model.network import RNN
 from model.stepper import BACKWARD, FORWARD, READY, UPDATE, Stepper
 from model.trainer import train
@@ -158,8 +158,124 @@ def test_a_diverging_run_warns_nothing_and_stays_a_run() -> None:
 def test_importing_the_model_never_imports_textual() -> None:
     code = (
         "import sys, model, model.stepper, model.trainer, model.probes, model.checkpoint, "
-        "model.kernel, model.encoding, model.config, model.network\n"
+        "model.cells.rnn, model.encoding, model.config, model.network\n"
         "from model import *  # every exported name resolves (they load on first use)\n"
         "assert not [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'tui')]"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ------------------------------------------------ chunks sized by time (issue 9, item 11)
+
+
+class IterationClock:
+    """A fake clock on which every iteration of `net` takes `per_iteration` s (which may
+    change on the way: it applies to the iterations after the change)."""
+
+    def __init__(self, net: RNN, per_iteration: float) -> None:
+        self.net, self.per_iteration = net, per_iteration
+        self.seen, self.now = net.iteration, 0.0
+
+    def __call__(self) -> float:
+        self.now += (self.net.iteration - self.seen) * self.per_iteration
+        self.seen = self.net.iteration
+        return self.now
+
+
+def chunk_sizes(net: RNN, iterations: int, per_iteration: float) -> list[int]:
+    sizes: list[int] = []
+    train(
+        net,
+        iterations,
+        on_chunk=lambda report: sizes.append(len(report.errors)),
+        clock=IterationClock(net, per_iteration),
+    )
+    return sizes
+
+
+def test_chunks_grow_from_one_iteration_and_settle_near_the_aimed_time() -> None:
+    # 10 ms an iteration (a big network): chunks of 3 take the aimed 30 ms
+    assert chunk_sizes(RNN(RNNConfig(hidden=2)), 20, 0.01) == [1, 2, 3, 3, 3, 3, 3, 2]
+    # 1 ms: doubling up to 30 iterations a chunk
+    assert chunk_sizes(RNN(RNNConfig(hidden=2)), 150, 0.001) == [1, 2, 4, 8, 16, 30, 30, 30, 29]
+    # 0.4 ms: 75 a chunk; the rounding of 30 / 0.4 is exact, not 74
+    assert chunk_sizes(RNN(RNNConfig(hidden=2)), 300, 4e-4)[7:9] == [75, 75]
+    # 0.1 s an iteration is longer than the aim: one iteration per chunk, never zero
+    assert chunk_sizes(RNN(RNNConfig(hidden=2)), 4, 0.1) == [1, 1, 1, 1]
+    # a fast network: doubling up to the cap
+    sizes = chunk_sizes(RNN(RNNConfig(hidden=2)), 20_000, 1e-7)
+    assert sizes == [2**k for k in range(13)] + [4096, 4096, 20_000 - 3 * 4096 - 4095]
+
+
+def test_chunks_follow_a_change_of_speed() -> None:
+    net = RNN(RNNConfig(hidden=2))
+    clock = IterationClock(net, 1e-5)
+    sizes: list[int] = []
+
+    def on_chunk(report) -> None:
+        sizes.append(len(report.errors))
+        if report.done >= 9000:
+            clock.per_iteration = 1e-4  # the machine got 10 times slower
+
+    train(net, 50_000, on_chunk=on_chunk, clock=clock, should_stop=lambda: len(sizes) == 20)
+    doubling = [2**k for k in range(12)]
+    # one chunk of 3000 takes 0.3 s at the new speed; the next is sized for it
+    assert sizes == [*doubling, 3000, 3000, 3000, 300, 300, 300, 300, 300]
+
+
+@pytest.mark.parametrize("per_iteration", [1e-7, 1e-5, 3e-4, 0.004, 0.02, 0.08])
+def test_should_stop_is_polled_at_least_every_tenth_of_a_second(per_iteration: float) -> None:
+    net = RNN(RNNConfig(hidden=2))
+    clock = IterationClock(net, per_iteration)
+    polls: list[float] = []
+
+    def should_stop() -> bool:
+        polls.append(clock())
+        return False
+
+    train(net, 3000, should_stop=should_stop, clock=clock)
+    gaps = np.diff(polls)
+    assert len(polls) > 1 and gaps.max() <= 0.1 + 1e-12, gaps.max()
+
+
+@pytest.mark.parametrize("config", CONFIGS[:3], ids=str)
+@pytest.mark.parametrize("per_iteration", [1e-7, 0.001, 0.05])
+def test_results_do_not_depend_on_the_chunking(config: RNNConfig, per_iteration: float) -> None:
+    timed, whole = RNN(config), RNN(config)
+    timed_errors: list[float] = []
+    whole_errors: list[float] = []
+    logged_timed: list[object] = []
+    logged_whole: list[object] = []
+    train(
+        timed,
+        1500,
+        on_chunk=lambda r: timed_errors.extend(r.errors),
+        log_every=100,
+        on_log=logged_timed.append,
+        clock=IterationClock(timed, per_iteration),
+    )
+    train(
+        whole,
+        1500,
+        on_chunk=lambda r: whole_errors.extend(r.errors),
+        log_every=100,
+        on_log=logged_whole.append,
+        chunk=1500,
+    )
+    assert timed.same_state(whole)
+    assert timed_errors == whole_errors and logged_timed == logged_whole
+
+
+def test_a_stop_at_1024_hidden_units_waits_one_iteration_not_a_chunk_of_128() -> None:
+    # Before: the first chunk was 128 iterations (about 10 s at this size). Now the
+    # first chunk is one iteration, so a stop asked at the first poll after it ends
+    # the run there, however fast or slow the machine is.
+    net = RNN(RNNConfig(hidden=1024))
+    polls = []
+
+    def should_stop() -> bool:
+        polls.append(net.iteration)
+        return len(polls) > 1
+
+    assert train(net, 128, should_stop=should_stop) == 1
+    assert polls == [0, 1] and net.iteration == 1

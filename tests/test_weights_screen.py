@@ -1,0 +1,79 @@
+"""The weights screen (`w`) at 80x24: every line can be read whole (issue 9, item 10).
+
+Before, the last-update line ("last update, largest change: synapse_0 1.23e-02  ...")
+was 90 columns wide and cut at the screen's edge, in the middle of synapse_h's number.
+The test opens the screen in the real app under Pilot, scrolls it from top to bottom,
+and checks that every line of the screen's text appears on some screen row in full.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from screen import screen_lines, workers_done
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from model.config import RNNConfig
+from model.network import RNN
+from tui.app import RNNApp
+from tui.widgets.weights import WeightsScreen, network_weights_text
+
+SIZE = (80, 24)
+NUMBER = r"(?:\d\.\d\de[+-]\d\d|nan|inf)"
+
+
+async def rows_seen_while_scrolling(pilot: Pilot) -> list[str]:
+    """Every row the weights screen shows, paging from its top to its bottom."""
+    seen: list[str] = []
+    for _ in range(40):
+        rows = screen_lines(pilot.app)
+        seen += rows
+        await pilot.press("pagedown")
+        await pilot.pause()
+        if screen_lines(pilot.app) == rows:
+            return seen
+    raise AssertionError("the weights screen never reached its end")
+
+
+def content_lines(app: RNNApp) -> list[str]:
+    screen = app.screen
+    assert isinstance(screen, WeightsScreen)
+    return [line.rstrip() for line in screen.text.plain.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("hidden", [16, 2, 30])
+async def test_every_line_of_the_weights_screen_is_shown_whole_at_80x24(hidden: int) -> None:
+    app = RNNApp(RNN(RNNConfig(hidden=hidden)))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"n" * 17)  # forward, backward and the update of one iteration
+        await workers_done(app)
+        await pilot.press("w")
+        await pilot.pause()
+        rows = await rows_seen_while_scrolling(pilot)
+        lines = content_lines(app)
+        assert any(line.startswith("last update") for line in lines)
+        cut = [line for line in lines if not any(line in row for row in rows)]
+        assert cut == [], f"cut at 80 columns: {cut}"
+
+
+def test_the_last_update_names_all_three_matrices_with_whole_numbers() -> None:
+    net = RNN(RNNConfig())
+    update = {"synapse_0": 1.2345e-2, "synapse_1": 9.87e-5, "synapse_h": np.nan}
+    text = network_weights_text(net, update, []).plain
+    assert "synapse_0 1.23e-02" in text
+    assert "synapse_1 9.87e-05" in text
+    assert "synapse_h nan" in text
+    widest = max(len(line) for line in text.splitlines())
+    assert widest <= 74  # 80 columns less the border, the padding and the scrollbar
+
+
+async def test_the_screen_text_is_not_wrapped_or_clipped_in_the_widget() -> None:
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"n" * 17)
+        await workers_done(app)
+        await pilot.press("w")
+        await pilot.pause()
+        static = app.screen.query_one(Static)
+        assert static.content_region.width >= max(len(line) for line in content_lines(app))

@@ -1,0 +1,79 @@
+"""The training and jump workers' bodies, without Textual: what they post, and when."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from model.config import RNNConfig
+from model.network import RNN
+from model.stepper import FORWARD
+from model.trainer import train
+from tui.session import Session
+from tui.training import SeekProgress, TrainingProgress, run_seek, run_training
+
+
+class FakeClock:
+    """Time that moves only when the test says: `tick` seconds per reading."""
+
+    def __init__(self, tick: float) -> None:
+        self.now, self.tick = 0.0, tick
+
+    def __call__(self) -> float:
+        self.now += self.tick
+        return self.now
+
+
+def test_accuracy_is_measured_within_the_first_second_and_every_second_after() -> None:
+    session = Session(RNN(RNNConfig()))
+    clock = FakeClock(0.05)  # each reading 50 ms later, however fast the machine
+    posted: list[tuple[float, TrainingProgress]] = []
+    run_training(
+        session, 30_000, lambda p: posted.append((clock.now, p)), lambda: False, clock=clock
+    )
+    measured = [at for at, p in posted if p.probes is not None and not p.finished]
+    assert len(measured) >= 2, "no accuracy while training"
+    assert measured[0] <= 1.0  # the first within the first second of the run
+    slack = 0.2 + 2 * clock.tick  # a measurement waits for the next frame
+    assert all(b - a <= 1.0 + slack for a, b in itertools.pairwise(measured))
+    for _, progress in posted:  # each measurement is of the weights of its moment
+        if progress.probes is not None:
+            assert progress.probes.accuracy.iteration <= progress.snapshot.iteration + 1
+    last = posted[-1][1]
+    assert last.finished and last.done == 30_000
+    assert last.snapshot.phase == FORWARD and last.snapshot.timestep == 7  # as after f
+    assert last.errors.end == 30_000 and last.errors.first == 0
+
+
+def test_training_in_the_worker_equals_headless_training() -> None:
+    session = Session(RNN(RNNConfig()))
+    run_training(session, 3000, lambda p: None, lambda: False)
+    reference = RNN(RNNConfig())
+    train(reference, 3000)
+    assert np.array_equal(session.net.params, reference.params)
+    assert len(session.errors) == 3000
+
+
+def test_a_jump_posts_progress_and_arrives_exactly() -> None:
+    session = Session(RNN(RNNConfig()))
+    posted: list[SeekProgress] = []
+    assert run_seek(session, 4000, posted.append, lambda: False, clock=FakeClock(0.05))
+    assert posted[-1].finished and posted[-1].reached
+    assert any(not p.finished for p in posted)  # long enough to show progress
+    reference = RNN(RNNConfig())
+    train(reference, 4000)
+    assert np.array_equal(session.net.params, reference.params)
+
+
+def test_a_stopped_jump_says_so_and_leaves_a_consistent_run() -> None:
+    session = Session(RNN(RNNConfig()))
+    posted: list[SeekProgress] = []
+    calls = iter(range(10**9))
+    assert not run_seek(session, 50_000, posted.append, lambda: next(calls) > 3)
+    assert posted[-1].finished and not posted[-1].reached
+    iteration = session.net.iteration
+    assert 0 < iteration < 50_000
+    reference = RNN(RNNConfig())
+    train(reference, iteration)
+    assert np.array_equal(session.net.params, reference.params)
