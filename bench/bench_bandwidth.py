@@ -38,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tmuxapp import ITERATION, TmuxApp, commandline, describe, machine, use_tree
+from tmuxapp import ITERATION, TmuxApp, commandline, describe, machine, training, use_tree
 
 WINDOWS = 3
 SECONDS = 10.0
@@ -145,7 +145,7 @@ def measure_window(app: TmuxApp, capture: Path) -> Window:
             if last_line is not None:
                 updates += 1
             last_line = line
-        if "it/s" not in screen:  # the run ended: start another, as a lecturer would
+        if not training(screen):  # the run ended: start another, as a lecturer would
             idle_since = idle_since or now
             if now - idle_since > 0.2:
                 app.keys("t")
@@ -171,7 +171,7 @@ def main() -> None:
             app.pipe_to(capture)
             app.set_count(100_000)
             app.keys("t")
-            app.wait_for(lambda s: "it/s" in s, 10.0, poll=0.02)
+            app.wait_for(lambda s: training(s), 10.0, poll=0.02)
             time.sleep(0.5)
             offsets = [capture.stat().st_size]
             for _ in range(WINDOWS):

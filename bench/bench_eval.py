@@ -17,10 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from probe_reference import evaluate_naive
 
 from model.config import RNNConfig
 from model.network import RNN
-from model.probes import carry_probe, evaluate, evaluate_naive
+from model.probes import carry_probe, evaluate
 from model.trainer import train
 
 TARGET_MS = 15.0

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tmuxapp import TmuxApp, commandline, describe, machine, thread_cpu, use_tree
+from tmuxapp import TmuxApp, commandline, describe, machine, thread_cpu, training, use_tree
 
 RUNS = 10
 PER_RUN = 100_000
@@ -70,7 +70,7 @@ def train_once(app: TmuxApp, goal: int, samples: list[int]) -> tuple[float, floa
     while True:
         cpu_now = thread_cpu(app.pid)  # the worker thread is gone once the run ends
         screen = app.screen(0, 4)
-        if "it/s" in screen:
+        if training(screen):
             cpu_during = cpu_now
         if app.status(screen)[0] >= goal:
             seconds = time.perf_counter() - began
@@ -96,7 +96,7 @@ def main() -> None:
         rss_before = app.rss_kb()
         for number in range(1, RUNS + 1):
             seconds, worker_cpu, ui_cpu = train_once(app, number * PER_RUN, samples)
-            app.wait_for(lambda s: "it/s" not in s, 10.0)
+            app.wait_for(lambda s: not training(s), 10.0)
             time.sleep(0.5)  # let the final frame and accuracy probe land
             run = Run(
                 PER_RUN / seconds,

@@ -22,9 +22,14 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+# the app saves its session file when it quits: into a folder of the benchmark's, never
+# the real home folder
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="rnn-tui-bench-state-")
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -32,6 +37,16 @@ RNN_TUI = VENV_BIN / "rnn-tui" if (VENV_BIN / "rnn-tui").exists() else ROOT / ".
 
 ITERATION = re.compile(r"iteration ([\d,]+)")
 RATE = re.compile(r"([\d,]+) it/s")
+# the progress while a run trains ("  45% 123,456 it/s", in focus "(45%) 123,456 it/s"),
+# not the last run's rate the status panel keeps after it ("last t: 123,456 it/s")
+PROGRESS = re.compile(r"\d+%\)? +[\d,]+ it/s")
+
+
+def training(screen: str) -> bool:
+    """Is a run training, by what the screen shows?"""
+    return PROGRESS.search(screen) is not None
+
+
 COUNT = re.compile(r"\bN ([\d,]+)")
 
 
@@ -41,7 +56,7 @@ def use_tree(description: str) -> Path:
     parser.add_argument(
         "--tree", type=Path, default=ROOT, help="source tree to measure (default: this checkout)"
     )
-    tree = parser.parse_args().tree.resolve()
+    tree = parser.parse_known_args()[0].tree.resolve()  # a bench may take more options
     if not (tree / "tui" / "app.py").is_file():
         parser.error(f"{tree} holds no tui/app.py")
     sys.path.insert(0, str(tree))
