@@ -170,4 +170,4 @@ if __name__ == "__main__":
     in_process(5 if quick else 15)
     sweep(3 if quick else 7)
     if not quick:
-        whole_process(3)
+        whole_process(5)

@@ -6,6 +6,7 @@ them with the extra installed."""
 
 from __future__ import annotations
 
+import resource
 import subprocess
 import sys
 
@@ -164,6 +165,29 @@ def test_train_on_the_command_line_prints_the_published_trace() -> None:
     assert result.stderr == ""
     assert blocks_of(result.stdout) == blocks_of(PUBLISHED_TRACE)
     assert "# kernel compiled\n" in result.stdout
+
+
+def test_leaving_without_teardown_keeps_the_output_and_the_exit_status(tmp_path) -> None:
+    """With numba loaded, the CLI leaves by os._exit (tui/cli.py _exit_now): what it wrote
+    to a file must be all there, and a failure must still exit non-zero."""
+    out = tmp_path / "out.txt"
+    with out.open("w") as handle:
+        ok = subprocess.run(
+            [sys.executable, "-m", "tui", "train", "--kernel", "compiled"],
+            stdout=handle, stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=120,
+        )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert blocks_of(out.read_text()) == blocks_of(PUBLISHED_TRACE)
+    assert "# kernel compiled\n" in out.read_text()
+    failed = subprocess.run(  # the save fails after training: files are capped at 1 KB
+        [sys.executable, "-m", "tui", "train", "--kernel", "compiled", "--iterations", "10",
+         "--quiet", "--save", str(tmp_path / "run.npz")],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024)),
+    )  # fmt: skip
+    assert failed.returncode == 1, failed
+    assert failed.stderr.startswith("rnn-tui: error: "), failed.stderr
+    assert "Traceback" not in failed.stderr
 
 
 def test_train_save_equals_numpy_save(tmp_path) -> None:
