@@ -27,6 +27,18 @@ _CHUNK_STATES = 4096
 _BIT_PAIRS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 
 
+def percent(fraction: float, decimals: int = 2) -> str:
+    """A share as a percentage to `decimals` places, never rounded to 100% unless it is
+    all, nor to 0% unless it is none: 16,383 sums right of 16,384 is 99.99%, not 100.00%."""
+    text = f"{fraction:.{decimals}%}"
+    step = 10.0**-decimals
+    if fraction < 1 and float(text[:-1]) >= 100:
+        return f"{100 - step:.{decimals}f}%"
+    if fraction > 0 and float(text[:-1]) <= 0:
+        return f"{step:.{decimals}f}%"
+    return text
+
+
 @dataclass(frozen=True)
 class Ablation:
     """A lesion applied during evaluation.

@@ -21,6 +21,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from model.accuracy import percent
 from model.config import RNNConfig
 
 if TYPE_CHECKING:
@@ -396,7 +397,7 @@ def table_lines(summaries: Sequence[SettingSummary]) -> list[str]:
             q1, median, q3 = (f"{v:,.0f}" for v in s.quartiles)
         lines.append(
             f"{s.cell:<5} {s.hidden:>6} {init:>9} {f'{s.converged}/{s.runs}':>10} "
-            f"{median:>8} {q1:>8} {q3:>8} {s.mean_final_exact:>10.2%}"
+            f"{median:>8} {q1:>8} {q3:>8} {percent(s.mean_final_exact):>10}"
         )
     return lines
 

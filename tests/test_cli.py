@@ -35,6 +35,8 @@ from model.checkpoint import load_checkpoint
         ["eval", "--load", "."],
         ["--load", "README.md"],
         ["launch"],
+        ["--resume", "train", "--iterations", "0"],  # resume is the app's, not train's
+        ["--r", "eval"],  # (an abbreviation of it)
     ],
 )
 def test_bad_options_exit_2_with_one_clear_line(args: list[str]) -> None:

@@ -24,6 +24,7 @@ HARDENING_CLI_SLOW_EXAMPLES (default 1500 per command) for the `slow` variant.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import os
@@ -63,23 +64,20 @@ SUBPROCESS_TIMEOUT = 60
 CKPT_CONFIG = {"seed": 3, "hidden": 3, "bits": 4}
 CKPT_ITERATIONS = 40
 
-ALL_OPTIONS = (
-    "--help",
-    "-h",
-    "--version",
-    "--seed",
-    "--hidden",
-    "--alpha",
-    "--bits",
-    "--load",
-    "--iterations",
-    "--log-every",
-    "--save",
-    "--csv",
-    "--quiet",
-    "--host",  # serve's
-    "--port",
-)
+
+def _options_of(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option string the real parser and its subcommands' parsers accept."""
+    names = set(parser._option_string_actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                names |= _options_of(sub)
+    return names
+
+
+# from the parser itself: a hand-kept list missed --resume, so "--r" (its abbreviation)
+# was taken for an unknown option
+ALL_OPTIONS = tuple(sorted(_options_of(cli.build_parser())))
 SUBCOMMANDS = ("train", "eval", "serve")
 TYPED = ("--seed", "--hidden", "--alpha", "--bits", "--iterations", "--log-every")
 PATHS = ("--load", "--save", "--csv")  # only the last occurrence of these is used

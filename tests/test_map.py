@@ -211,7 +211,8 @@ async def test_the_map_fills_in_live(monkeypatch: pytest.MonkeyPatch, defaults: 
                 seen.append(ended)
                 await pilot.pause()
                 text = screen_text(app)
-                assert f"sweeping: {ended} of 16 runs ended" in text
+                assert f"sweeping: {ended} of 16 runs ended, " in text
+                assert "% of the work" in text  # what the percentage counts, said
                 assert "…" in text or "·" in text
             go.release()
         assert seen  # the map was seen part-way

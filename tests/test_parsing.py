@@ -41,9 +41,21 @@ def test_a_unit_number_takes_ascii_digits_only(text: str) -> None:
     )
 
 
-@pytest.mark.parametrize("text", ["0 ³", "²", "٣ ٤", "0 ١٦", "𝟎 16", "0 ¹⁶", "Ⅰ 16"])
-def test_a_reset_takes_ascii_digits_only(text: str) -> None:
-    assert parse_reset(text) == (None, "type a seed and a hidden size, like 0 16")
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("²", "type a seed and a hidden size, like 0 16"),
+        ("0 ³", "the hidden size must be a whole number from 1 to 1024, not ³"),
+        ("٣ ٤", "the seed must be a whole number from 0 to 4294967295, not ٣"),
+        ("0 ١٦", "the hidden size must be a whole number from 1 to 1024, not ١٦"),
+        ("𝟎 16", "the seed must be a whole number from 0 to 4294967295, not 𝟎"),
+        ("0 ¹⁶", "the hidden size must be a whole number from 1 to 1024, not ¹⁶"),
+        ("Ⅰ 16", "the seed must be a whole number from 0 to 4294967295, not Ⅰ"),
+        ("-1 8", "the seed must be a whole number from 0 to 4294967295, not -1"),
+    ],
+)
+def test_a_reset_takes_ascii_digits_only(text: str, problem: str) -> None:
+    assert parse_reset(text) == (None, problem)
 
 
 @pytest.mark.parametrize("text", ["٩ + ٦٠", "9 + ٦٠", "９ + 60", "𝟗 + 60", "9² + 1", "9 + 60 + 1"])

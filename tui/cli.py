@@ -379,12 +379,13 @@ def _tutorial_block(report: ExampleReport) -> str:
 
 
 def _accuracy_line(net: RNN) -> str:
+    from model.accuracy import percent
     from model.probes import evaluate_net
 
     acc = evaluate_net(net)
     kind = "sample of" if acc.sampled else "all"
     return (
-        f"exact sums {acc.exact:.2%} and bits {acc.per_bit:.2%} over {kind} "
+        f"exact sums {percent(acc.exact)} and bits {percent(acc.per_bit)} over {kind} "
         f"{acc.count:,} {net.bits}-bit sums"
     )
 
@@ -750,6 +751,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _refuse_double_dash_values(sys.argv[1:] if argv is None else argv)
         args = parser.parse_args(_joined_init(sys.argv[1:] if argv is None else argv))
         _ran.append(args.command or "app")
+        if args.command is not None and getattr(args, "resume", False):
+            raise UsageError(f"--resume reopens the app's saved session: not with {args.command}")
         if args.command == "train":
             return run_train(args)
         if args.command == "eval":

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 
 from tui.sandbox import resolve_inside, sandbox_folder
+
+if TYPE_CHECKING:
+    from model.checkpoint import Checkpoint
 
 # re.ASCII: \d and \s mean [0-9] and ASCII white space; \Z: no newline after the end
 SUM = re.compile(r"\s*(\d{1,12})\s*(?:\+|,|\s)\s*(\d{1,12})\s*\Z", re.ASCII)
@@ -105,13 +109,31 @@ def parse_load_path(text: str) -> tuple[str | None, str | None]:
     return path, None
 
 
+def read_typed_checkpoint(text: str) -> tuple[tuple[str, Checkpoint] | None, str | None]:
+    """The checkpoint a typed path names, read: a file that is no checkpoint is refused
+    here, so the prompt stays open with the reason instead of closing on it."""
+    path, refusal = parse_load_path(text)
+    if path is None:
+        return None, refusal
+    from model.checkpoint import CheckpointError, read_checkpoint  # not needed to start
+
+    try:
+        return (path, read_checkpoint(path)), None
+    except CheckpointError as err:
+        return None, str(err)
+
+
 def parse_reset(text: str) -> tuple[tuple[int, int] | None, str | None]:
     """'seed hidden', e.g. '0 16'."""
     parts = text.replace(",", " ").split()
     numbers = [whole_number(part) for part in parts]
-    if len(numbers) != 2 or numbers[0] is None or numbers[1] is None:
+    if len(numbers) != 2:
         return None, "type a seed and a hidden size, like 0 16"
-    seed, hidden = numbers[0], numbers[1]
+    seed, hidden = numbers
+    if seed is None:
+        return None, f"the seed must be a whole number from 0 to {2**32 - 1}, not {parts[0]}"
+    if hidden is None:
+        return None, f"the hidden size must be a whole number from 1 to 1024, not {parts[1]}"
     if seed > 2**32 - 1:
         return None, f"seed must be at most {2**32 - 1}"
     if not 1 <= hidden <= 1024:

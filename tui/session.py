@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from model.probes import NONE, Ablation
 from model.replay import RECENT_STARTS, Anchor, Timeline, replay
 from model.stepper import BACKWARD, FORWARD, READY, UPDATE, ProbeStepper, Snapshot, Stepper
 from model.trainer import ChunkReport, train
+
+if TYPE_CHECKING:
+    from model.checkpoint import Checkpoint
 
 DEFAULT_PATH = "rnn-tui.npz"
 TRAIN_COUNTS = (1, 100_000)  # the range of N
@@ -585,7 +588,12 @@ class Session:
         self._check_free("loading")
         from model.checkpoint import read_checkpoint  # not needed to start
 
-        saved = read_checkpoint(path)
+        return self.install(read_checkpoint(path), path)
+
+    def install(self, saved: Checkpoint, path: str) -> str:
+        """Put a checkpoint read from `path` in place of the network (what `load` does
+        after reading; the app reads in its prompt, so that a refusal keeps it open)."""
+        self._check_free("loading")
         self.last_path = path
         net = saved.net
         message = self.replace(net, errors=saved.errors, saved_at=net.iteration)

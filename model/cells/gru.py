@@ -42,10 +42,9 @@ CELL = CellInfo(
     signed=("h", "n"),  # h mixes n (tanh) and h_prev: in (-1, 1)
     code={
         "forward": (
-            "z = sigmoid(X@synapse_0[z]",
-            "  + h_prev@synapse_h[z]",
-            "  + bias[z])",
-            "r = (same with [r])",
+            # six lines before layer_2's: what a 24-row terminal shows of the code
+            "z,r = sigmoid(X@synapse_0",
+            "  + h_prev@synapse_h + bias)",
             "n = tanh(X@synapse_0[n]",
             "  + (r*h_prev)@synapse_h[n]",
             "  + bias[n])",

@@ -32,11 +32,11 @@ from model.stepper import Snapshot
 from tui.messages import Measured, Progress, Seeking
 from tui.parsing import (
     parse_iteration,
-    parse_load_path,
     parse_reset,
     parse_save_path,
     parse_state_unit,
     parse_sum,
+    read_typed_checkpoint,
 )
 from tui.session import Refused, Session, ablation_label
 from tui.sweep_map import MapMemory
@@ -54,6 +54,7 @@ from tui.widgets.sums import SumsPanel
 from tui.widgets.weights import WeightsScreen, network_weights_text, wider_accuracy_net
 
 if TYPE_CHECKING:
+    from model.checkpoint import Checkpoint
     from tui.screens.focus import FollowingScreen
 
 # While training, the example panels (inputs, sums, heatmap) are redrawn together once a
@@ -507,6 +508,8 @@ class MainScreen(Screen[None]):
     # -- ablations ------------------------------------------------------------------------------
 
     def action_ablate_unit(self) -> None:
+        if self._refused_while_busy("clamping a unit"):
+            return
         session = self.session
         hidden, carried = session.net.hidden, session.net.info.carried
         unit, state = session.ablation.clamped_unit, session.ablation.clamped_state
@@ -540,6 +543,8 @@ class MainScreen(Screen[None]):
             self._set_ablation(NONE)
 
     def _set_ablation(self, ablation: Ablation) -> None:
+        if self._refused_while_busy("changing the ablation"):
+            return
         if self._act(lambda: self.session.set_ablation(ablation)):
             self.query_one(ErrorPanel).show_accuracy(None, None, ablation_label(ablation))
             if self.training is None:
@@ -599,24 +604,18 @@ class MainScreen(Screen[None]):
         self.app.push_screen(
             PromptScreen(
                 "Load a network from",
-                parse_load_path,
+                read_typed_checkpoint,
                 value=self.session.last_path,
                 hint="u afterwards brings back the network you have now",
             ),
             self._load_from,
         )
 
-    def _load_from(self, path: str | None) -> None:
-        if path is None:
+    def _load_from(self, loaded: tuple[str, Checkpoint] | None) -> None:
+        if loaded is None:
             return
-        from model.checkpoint import CheckpointError  # not needed to start
-
-        try:
-            message = self.session.load(path)
-        except CheckpointError as err:
-            self._say(str(err), severity="error", timeout=6)
-            return
-        self._replaced(message)
+        path, saved = loaded
+        self._replaced(self.session.install(saved, path))
 
     # -- looking closer -------------------------------------------------------------------------
 

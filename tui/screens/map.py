@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from model.accuracy import percent
 from model.network import Network
 from tui.messages import MapFrame
 from tui.sweep_map import (
@@ -102,7 +103,10 @@ def progress_line(progress: MapProgress) -> Text:
     ended = len(progress.results)
     if not progress.finished:
         doing = "resumed" if progress.kept else "sweeping"  # continuing a paused sweep
-        line = Text(f"{doing}: {ended:,} of {runs:,} runs ended ({progress.fraction:.0%})", "bold")
+        # the share is of the iterations (a run that converges skips the rest of its own);
+        # resuming starts the runs not ended again, so it can be lower than at the pause
+        line = Text(f"{doing}: {ended:,} of {runs:,} runs ended, ", "bold")
+        line.append(f"{progress.fraction:.0%} of the work", "bold")
         line.append("  esc pauses, m resumes", "dim")  # the runs ended are kept
         return line
     if progress.stopped:
@@ -276,7 +280,7 @@ class MapScreen(Screen[None]):
         if summary.quartiles is not None:
             q1, median, q3 = (median_text(q) for q in summary.quartiles)
             text.append(f"at iteration {median} (median; q1 {q1}, q3 {q3}); ")
-        text.append(f"mean final exact {summary.mean_final_exact:.2%}")
+        text.append(f"mean final exact {percent(summary.mean_final_exact)}")
         return text
 
     # -- keys ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widget import Widget
 
+from model.accuracy import percent
 from model.history import HistoryView, bucket_means
 from tui.glyphs import current
 from tui.widgets.grid import lines_to_text
@@ -32,13 +33,18 @@ class AccuracyView:
 
 
 def spark_rows(values: Sequence[float], height: int, top: float) -> list[str]:
-    """Rows of bar glyphs (top row first); each column is one value, scaled to `top`."""
+    """Rows of bar glyphs (top row first); each column is one value, scaled to `top`.
+
+    A positive value never rounds down to a blank: the small errors of a trained network,
+    most of a long run's columns, show as the lowest bar, so the curve spans the width."""
     bars = current().bars
     steps = (len(bars) - 1) * height
     levels = []
     for v in values:
-        level = 0 if v != v or top <= 0 else round(min(max(v / top, 0.0), 1.0) * steps)
-        levels.append(level)
+        if v != v or top <= 0 or v <= 0:
+            levels.append(0)
+        else:
+            levels.append(max(1, round(min(v / top, 1.0) * steps)))
     rows = []
     for r in range(height - 1, -1, -1):
         base = r * (len(bars) - 1)
@@ -97,7 +103,7 @@ class ErrorPanel(Widget):
         def view(acc: AccuracyView | None) -> object:
             if acc is None:
                 return None
-            return f"{acc.exact:.2%}", f"{acc.per_bit:.1%}", acc.count, acc.sampled
+            return percent(acc.exact), percent(acc.per_bit, 1), acc.count, acc.sampled
 
         width = max(self.size.width - CLIMB_LABEL, 1)
         return (
@@ -113,7 +119,12 @@ class ErrorPanel(Widget):
         history = self.history
         title = Text("overallError", "bold")
         if history is not None and history.end > history.first:
-            title.append(f"  it {history.first:,} .. {history.end:,}", "dim")
+            span = f"{history.first:,} .. {history.end:,}"
+            room = width - len(title)
+            # the widest form that fits: a long run's last iteration is never cut off
+            forms = (f"  it {span}", f" it {span}", f" {span}", f" {span.replace(' ', '')}")
+            form = next((f for f in forms if len(f) <= room), f" ..{history.end:,}")
+            title.append(form, "dim")
         lines.append(title)
         spark_height = max(1, height - 5)
         means = list(history.curve) if history is not None else []
@@ -135,13 +146,13 @@ class ErrorPanel(Widget):
             return [Text(f"exact accuracy: measuring{current().more}", "dim"), Text(""), Text("")]
         good = "green" if acc.exact == 1.0 else ("yellow" if acc.exact > 0.5 else "red")
         line = Text("exact ")
-        line.append(f"{acc.exact:.2%}", f"bold {good}")
-        line.append(f" per bit {acc.per_bit:.1%}")
+        line.append(percent(acc.exact), f"bold {good}")
+        line.append(f" per bit {percent(acc.per_bit, 1)}")
         lines = [line]
         if self.ablation_label:
             line = Text(f"ablated ({self.ablation_label}) ", "bold magenta")
             if self.ablated is not None:
-                line.append(f"{self.ablated.exact:.2%}", "bold magenta")
+                line.append(percent(self.ablated.exact), "bold magenta")
             lines.append(line)
         else:
             kind = "a sample of" if acc.sampled else "all"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widget import Widget
 
+from model.accuracy import percent
 from model.history import HistoryView
 from tui.glyphs import current
 from tui.widgets.error import spark_rows
@@ -139,7 +140,7 @@ class FocusError(Widget):
             return line.append(f"  measuring{current().more}", "dim")
         iteration, exact = max(curves.accuracy)
         kind = "a sample of the sums" if curves.sampled else "all sums"
-        line.append(f"  {exact:.2%}", "bold")
+        line.append(f"  {percent(exact)}", "bold")
         line.append(f" at iteration {iteration:,} ({kind})", "dim")
         return line
 

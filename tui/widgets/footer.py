@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from textual.events import Resize
 from textual.widgets import Footer
 
 from tui.glyphs import current
+
+# Below this width the main screen's keys and "^p palette" do not both fit: the keys win
+# (the last, "z Focus", was cut to a bare "z" at 80 columns); ctrl+p still opens it.
+PALETTE_HINT_MIN_WIDTH = 100
 
 
 class KeysFooter(Footer):
@@ -21,5 +26,15 @@ class KeysFooter(Footer):
     def __init__(self) -> None:
         super().__init__()
         self.set_reactive(Footer._bindings_ready, True)
-        if current().ascii:  # its "^p palette" marker is drawn with a box glyph
-            self.show_command_palette = False
+        self.show_command_palette = self._palette_hint_fits(0)
+
+    @staticmethod
+    def _palette_hint_fits(width: int) -> bool:
+        # in ASCII mode its "^p palette" marker, drawn with a box glyph, is never shown
+        return not current().ascii and width >= PALETTE_HINT_MIN_WIDTH
+
+    def on_resize(self, event: Resize) -> None:
+        fits = self._palette_hint_fits(event.size.width)
+        if fits != self.show_command_palette:
+            self.show_command_palette = fits
+            self.refresh(recompose=True)

@@ -135,8 +135,11 @@ class HiddenPanel(Widget):
         if signed:
             notes[2] = f" max |{'d' if backward else state}| {scale:.1e}"
         marked_unit = self.carry_unit if self.carry_state == state else None
+        # the notes go on the first rows, skipping the marked unit's: the title is never
+        # hidden behind the marker when the carry-like unit is h0 or h1
+        pending = [notes[k] for k in sorted(notes)]
         lines = []
-        for index, unit in enumerate(units):
+        for unit in units:
             row = grid.label(f"{'c' if state == 'c' else 'h'}{unit}")
             for t in grid.timesteps():
                 row.append(self._cell(grid, values[t], unit, signed, scale, t == now))
@@ -144,7 +147,7 @@ class HiddenPanel(Widget):
                 kind = "carry" if self.carry_correlation >= 0 else "anti"  # anti: dark on 1s
                 row.append(f" {glyphs.pointer} {kind} r={self.carry_correlation:+.2f}", "bold")
             else:
-                row.append(notes.get(index, ""), "dim")
+                row.append(pending.pop(0) if pending else "", "dim")
             lines.append(row)
         if hidden_more:
             lines.append(Text(f"{glyphs.more} {hidden_more} more units not shown", "dim"))

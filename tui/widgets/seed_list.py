@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from model.accuracy import percent
 from model.sweep import RunResult
 
 
@@ -27,7 +28,7 @@ def seed_line(seed: int, result: RunResult | None, width: int) -> Text:
         line.append(f"100% exact at iteration {result.converged_at:,}", "green")
     else:
         line.append(
-            f"not converged: {result.final_exact:.2%} exact after {result.iterations_run:,}"
+            f"not converged: {percent(result.final_exact)} exact after {result.iterations_run:,}"
         )
     return line
 

@@ -20,6 +20,7 @@ from textual.events import Resize
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from model.accuracy import percent
 from tui.glyphs import current
 from tui.widgets.grid import lines_to_text
 from tui.widgets.hidden import NEGATIVE, POSITIVE, shade_level
@@ -104,7 +105,7 @@ def network_weights_text(
             lines.append(Text("  " + "   ".join(sizes[start : start + 3])))
     for bits, exact, sampled in wider:
         kind = "sample of" if sampled else "all"
-        lines.append(Text(f"same weights on {bits}-bit sums: {exact:.2%} exact ({kind} sums)"))
+        lines.append(Text(f"same weights on {bits}-bit sums: {percent(exact)} exact ({kind} sums)"))
     return lines_to_text(lines)
 
 

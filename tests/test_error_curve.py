@@ -1,0 +1,50 @@
+"""The error sparkline spans the whole run however small the later errors are.
+
+After a long run the network's errors are a hundredth of the first ones; rounded to bar
+heights they were blanks, so at 340,000 iterations only the first 10 of 28 columns showed
+anything and the curve looked as if it stopped early.
+"""
+
+from __future__ import annotations
+
+from model.history import ErrorHistory
+from tui.glyphs import current
+from tui.widgets.error import spark_rows
+
+
+def test_small_errors_are_the_lowest_bar_not_blanks() -> None:
+    history = ErrorHistory()
+    history.extend([4.0] * 30_000 + [0.01] * 310_000)  # learned at 30k of 340k
+    curve = history.view(28).curve
+    assert len(curve) == 28
+    rows = spark_rows(curve, 4, max(curve))
+    blank = current().bars[0]
+    assert all(column != blank for column in rows[-1]), rows[-1]  # every column drawn
+    assert rows[0][0] != blank and rows[0][-1] == blank  # the tall start, the low end
+
+
+def test_no_value_is_still_a_blank() -> None:
+    blank = current().bars[0]
+    assert spark_rows([float("nan"), 0.0, 1.0], 2, 1.0)[-1][:2] == blank * 2
+
+
+async def test_the_span_of_a_long_run_fits_the_title_at_80x24() -> None:
+    from textual.app import App, ComposeResult
+
+    from tui.widgets.error import ErrorPanel
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ErrorPanel()
+
+    app = One()
+    async with app.run_test(size=(28, 9)) as pilot:
+        panel = app.query_one(ErrorPanel)
+        for first, end in ((0, 1_000), (0, 202_003), (340_584, 1_355_883)):
+            history = ErrorHistory(first)
+            history.extend([1.0] * (end - first))
+            panel.show(history.view(28))
+            await pilot.pause()
+            title = str(panel.render().split()[0])
+            assert f"{end:,}" in title and len(title) <= 28, title
+            assert title.startswith("overallError")

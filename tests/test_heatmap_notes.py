@@ -1,0 +1,41 @@
+"""The heatmap's title rows and the carry marker never share a row.
+
+With the carry-like unit at h0 or h1 (the RNN's after training, often; a GRU's anti unit
+at h0 for seed 0), the marker replaced the title, so nothing said which state was shown.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App, ComposeResult
+
+from model.config import RNNConfig
+from model.network import Network
+from model.stepper import Stepper
+from tui.widgets.hidden import HiddenPanel
+
+
+class One(App[None]):
+    def compose(self) -> ComposeResult:
+        yield HiddenPanel()
+
+
+@pytest.mark.parametrize(("cell", "unit"), [("rnn", 0), ("rnn", 1), ("gru", 0), ("rnn", 5)])
+async def test_the_title_shows_whichever_row_the_marker_is_on(cell: str, unit: int) -> None:
+    stepper = Stepper(Network(RNNConfig(cell=cell)))
+    for _ in range(3):
+        stepper.step()
+    app = One()
+    async with app.run_test(size=(60, 20)) as pilot:
+        panel = app.query_one(HiddenPanel)
+        panel.show(stepper.snapshot())
+        panel.show_carry(unit, -0.6 if cell == "gru" else 0.99)
+        await pilot.pause()
+        rows = str(panel.render()).splitlines()
+        marker = "anti r=-0.60" if cell == "gru" else "carry r=+0.99"
+        assert marker in rows[unit] and rows[unit].startswith(f"h{unit} ")
+        title = "layer_1" if cell == "rnn" else "h hidden"
+        assert sum(title in row for row in rows) == 1, rows[:4]
+        assert title not in rows[unit]
+        if cell == "rnn":
+            assert sum("hidden units" in row for row in rows) == 1
