@@ -16,7 +16,14 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tui.parsing import parse_load_path, parse_reset, parse_save_path, parse_sum, parse_unit
+from tui.parsing import (
+    parse_iteration,
+    parse_load_path,
+    parse_reset,
+    parse_save_path,
+    parse_sum,
+    parse_unit,
+)
 
 # Every character Python calls a digit, decimal or numeric that is not an ASCII digit:
 # superscripts, fractions, Roman numerals, circled numbers, 60-odd scripts' digits ...
@@ -179,3 +186,12 @@ def test_a_unit_of_a_carried_state() -> None:
     assert parse_state_unit("", 16, ("h",)) == (("h", -1), None)
     assert parse_state_unit("c3", 16, ("h",))[0] is None  # the RNN has no c
     assert parse_state_unit("c", 16, ("h", "c"))[0] is None
+
+
+def test_going_before_the_loaded_history_is_refused_in_the_prompt() -> None:
+    assert parse_iteration("5,000", first=340_584) == (
+        None,
+        "this run's history starts at 340,584 (where it was loaded): type 340,584 or later",
+    )
+    assert parse_iteration("340584", first=340_584) == (340_584, None)
+    assert parse_iteration("0") == (0, None)

@@ -144,12 +144,19 @@ def parse_reset(text: str) -> tuple[tuple[int, int] | None, str | None]:
 GO_TO = re.compile(r"^\s*([0-9][0-9,_]*)\s*$")
 
 
-def parse_iteration(text: str) -> tuple[int | None, str | None]:
-    """An iteration number for `g`: ASCII digits, with optional , or _ between groups."""
+def parse_iteration(text: str, first: int = 0) -> tuple[int | None, str | None]:
+    """An iteration number for `g`: ASCII digits, with optional , or _ between groups;
+    `first`, the first iteration the run's history knows (where a checkpoint was loaded)."""
     match = GO_TO.match(text)
     if not match:
         return None, "type an iteration number, like 5000"
     digits = match.group(1).replace(",", "").replace("_", "")
     if len(digits) > 10 or int(digits) > 10**9:
         return None, "type an iteration from 0 to 1,000,000,000"
+    if int(digits) < first:
+        return (
+            None,
+            f"this run's history starts at {first:,} (where it was loaded): "
+            f"type {first:,} or later",
+        )
     return int(digits), None

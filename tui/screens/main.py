@@ -247,7 +247,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(
             PromptScreen(
                 "Go to iteration",
-                parse_iteration,
+                partial(parse_iteration, first=self.session.timeline.start),
                 hint=(
                     f"exactly as training from the seed gets there; now at "
                     f"{self.session.net.iteration:,}, history from {self.session.timeline.start:,}"
