@@ -51,7 +51,7 @@ async def test_the_newest_of_keys_and_refusals_is_shown(monkeypatch: pytest.Monk
         say(self, message, severity=str(options.get("severity", "information")), timeout=60)
 
     monkeypatch.setattr(MainScreen, "_say", say_for_a_minute)
-    app = RNNApp(RNN(RNNConfig()))
+    app = RNNApp(RNN(RNNConfig(hidden=256)))  # its training lasts minutes: still running
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         for _ in range(3):  # prompts opened and cancelled, and a message each round
             await pilot.press("s", "escape", "l", "escape", "v", "right_square_bracket")
