@@ -31,6 +31,13 @@ from model.params import gated_spec
 
 outer = np.einsum
 _OUTER = "bij,bjk->bik"  # (B, m, 1) x (B, 1, n) -> (B, m, n): per-timestep outer products
+# the code panel's lines for the update, the same for both gated cells (weights and biases)
+UPDATE_CODE = (
+    "synapse_0 +=",
+    "  synapse_0_update * alpha",
+    "(same for synapse_1,",
+    " synapse_h, bias)",
+)
 
 if TYPE_CHECKING:
     from model.network import Network

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.cells import CellInfo
-from model.cells.gated import _OUTER, GatedKernel, outer
+from model.cells.gated import _OUTER, UPDATE_CODE, GatedKernel, outer
 from model.params import gated_spec
 from model.serial import matmul
 
@@ -61,12 +61,7 @@ CELL = CellInfo(
             "d_o = dh*tanh(c)*o*(1-o)",
             "d_g = dc*i*(1-g^2)",
         ),
-        "update": (
-            "synapse_0 +=",
-            "  synapse_0_update * alpha",
-            "(same for synapse_1,",
-            " synapse_h, bias)",
-        ),
+        "update": UPDATE_CODE,
     },
 )
 
