@@ -1,9 +1,11 @@
-"""The RNN kernel's two ways of summing synapse_h's gradient, against the tutorial.
+"""The RNN kernel's ways of summing synapse_h's gradient, against the tutorial.
 
 Below IN_PLACE_FROM hidden units every timestep's gradients go through a (bits x P)
-buffer; from it on, synapse_h's are summed in place one timestep at a time. Both must
-round every sum as the tutorial's program does, at any size and on either side of the
-crossover, and a diverged first timestep must poison the sum as it does there.
+buffer; from it on, synapse_h's are summed in place: in one einsum pass where numpy
+keeps the timesteps' order for the shapes (model/ordered_sum.py), else one timestep at
+a time. Each must round every sum as the tutorial's program does, at any size and on
+either side of the crossover, and a diverged first timestep must poison the sum as it
+does there.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import numpy as np
 import pytest
 from tutorial_reference import run_tutorial
 
+import model.cells.rnn as rnn_cell
+import model.ordered_sum as ordered_sum
 from model.cells.rnn import IN_PLACE_FROM, IterationKernel
 from model.config import RNNConfig
 from model.encoding import problem_bits
@@ -108,3 +112,50 @@ def test_a_diverged_first_timestep_is_added_as_the_tutorial_adds_it(first_delta:
     recurrent = in_place[3 * hidden :].reshape(hidden, hidden)
     assert np.isnan(recurrent[:, 0]).all()
     assert np.isfinite(recurrent[:, 1:]).all()
+
+
+def test_large_networks_sum_in_one_pass() -> None:
+    assert IterationKernel(64, 8)._one_pass
+    assert IterationKernel(256, 16)._one_pass
+
+
+@pytest.mark.parametrize("config", [RNNConfig(seed=7, hidden=64), RNNConfig(seed=2, hidden=20)])
+def test_without_the_one_pass_the_sum_is_made_step_by_step_and_still_exact(
+    config: RNNConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rnn_cell, "sums_in_order", lambda *shape: False)
+    net = RNN(config)
+    kernel = IterationKernel(config.hidden, config.bits)
+    assert kernel.in_place and not kernel._one_pass
+    train(net, 300, kernel=kernel, chunk=64)
+    _assert_tutorials_weights(net, config, 300)
+
+
+def _reversed_outer_sum(columns: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+    out[:] = 0.0
+    for column, row in zip(columns[::-1], rows[::-1], strict=True):
+        out += np.outer(column, row)
+
+
+def test_the_order_probe_refuses_an_einsum_that_adds_in_another_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ordered_sum, "outer_sum", _reversed_outer_sum)
+    probe = ordered_sum.sums_in_order.__wrapped__
+    assert not probe(8, 16, 16)
+    assert not probe(3, 1, 1)
+    assert probe(2, 16, 16)  # two terms: every order adds them alike
+
+
+def test_one_pass_sums_equal_the_tutorials_additions_at_many_shapes() -> None:
+    rng = np.random.RandomState(5)
+    for steps, m in [(3, 16), (8, 17), (16, 64), (32, 100), (8, 256)]:
+        assert ordered_sum.sums_in_order(steps, m, m)
+        columns = rng.standard_normal((steps, m)) * 10.0 ** rng.randint(-6, 7, (steps, m))
+        rows = rng.standard_normal((steps, m))
+        out = np.empty((m, m))
+        ordered_sum.outer_sum(columns, rows, out)
+        expected = np.zeros((m, m))
+        for t in range(steps):
+            expected += np.dot(columns[t : t + 1].T, rows[t : t + 1])
+        assert np.array_equal(out, expected)

@@ -22,13 +22,16 @@ terms in the same order). Everything that is not a sum is an exact rewrite:
 * from IN_PLACE_FROM hidden units on, that (B, P) buffer is mostly synapse_h's B outer
   products (4 MB at H = 256, beyond the cache) and writing then re-reading it costs
   more than the calls it saves. There the rows hold only synapse_0 and synapse_1, and
-  synapse_h's gradient is summed in place, as the tutorial does: the last timestep's
-  outer product (`np.dot` of an (H, 1) column by a (1, H) row, the tutorial's own call)
-  is written to the sum, and each earlier one is made in a scratch (H, H) and added to
-  it with `np.add`, one timestep at a time. The first timestep's state is zero, so its
-  products are +-0 and adding them changes no nonzero sum; it is skipped unless its
-  delta is not finite (0 * inf is NaN, and the tutorial adds that NaN). Both ways round every
-  sum the same; which is quicker depends only on size (bench/bench_train.py
+  synapse_h's gradient is summed in one pass (model/ordered_sum.py): an einsum that
+  adds each timestep's products to the sum, last timestep first, as the tutorial's
+  `+=` does, without writing the products anywhere. Where numpy would not keep that
+  order for the shapes, the sum is made one timestep at a time instead: the last
+  timestep's outer product (`np.dot` of an (H, 1) column by a (1, H) row, the
+  tutorial's own call) is written to the sum, and each earlier one is made in a
+  scratch (H, H) and added to it with `np.add`; the first timestep's state is zero, so
+  its products are +-0 and adding them changes no nonzero sum; it is skipped unless its
+  delta is not finite (0 * inf is NaN, and the tutorial adds that NaN). Every way rounds
+  every sum the same; which is quicker depends only on size (bench/bench_train.py
   --crossover).
 * in-place ufunc calls on one-element arrays (H = 1) run 2-3x slower than calls
   between two buffers, so the forward and backward steps alternate two scratch rows.
@@ -45,6 +48,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.cells import CellInfo
+from model.ordered_sum import outer_sum, sums_in_order
 from model.params import rnn_spec
 from model.serial import matmul
 
@@ -52,8 +56,8 @@ if TYPE_CHECKING:
     from model.network import Network as RNN
 
 # From this many hidden units on, synapse_h's gradient is summed in place: both ways
-# take the same time at 32 (`python bench/bench_train.py --crossover`; 8 bits).
-IN_PLACE_FROM = 32
+# take the same time at 16 (`python bench/bench_train.py --crossover`; 8 bits).
+IN_PLACE_FROM = 16
 
 CELL = CellInfo(
     name="rnn",
@@ -147,6 +151,13 @@ class IterationKernel:
         ]
         if self.in_place:
             self._grad_h_sum = self._grad_sum[recurrent].reshape(H, H)
+            # one einsum pass, when numpy keeps the order for these shapes (ordered_sum)
+            self._one_pass = sums_in_order(B, H, H)
+            # the states and deltas copied last timestep first, for that pass
+            self._states_backward = np.empty((B, H))
+            self._deltas_backward = np.empty((B, H))
+            self._states_2d = self.layer_1[:-1].reshape(B, H)
+            self._deltas_2d = self.layer_1_delta.reshape(B, H)
             self._product = np.empty((H, H))
             # (layer_1[t] as a column, layer_1_delta[t]) from the last timestep down to the
             # second: the first one's state is zero, its products add nothing (unless its
@@ -156,6 +167,8 @@ class IterationKernel:
             )
             self._first_terms = (self._prev_state_column[0], self.layer_1_delta[0])
             views.append((self._grad_h_sum, self._grad_sum))
+            views.append((self._states_2d, self.layer_1))
+            views.append((self._deltas_2d, self.layer_1_delta))
         else:
             self._grad_h = self._grads[:, recurrent].reshape(B, H, H)
             views.append((self._grad_h, self._grads))
@@ -291,6 +304,12 @@ class IterationKernel:
     def _sum_recurrent_gradient(self) -> None:
         """synapse_h's gradient summed in place, one timestep's outer product after another
         from the last timestep to the first: the tutorial's additions, in its order."""
+        if self._one_pass:
+            # every timestep, the first one's zero state included, as the tutorial adds them
+            np.copyto(self._states_backward, self._states_2d[::-1])
+            np.copyto(self._deltas_backward, self._deltas_2d[::-1])
+            outer_sum(self._states_backward, self._deltas_backward, self._grad_h_sum)
+            return
         total, product, outer, add = self._grad_h_sum, self._product, np.dot, np.add
         (column, delta), *earlier = self._recurrent_terms
         outer(column, delta, total)  # the tutorial's first addition is to zeros
