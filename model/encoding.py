@@ -29,13 +29,17 @@ def problem_bits(a: np.ndarray, b: np.ndarray, bits: int) -> tuple[np.ndarray, n
 
     a, b: (n,) integer operands. Returns X (n, bits, 2) and Y (n, bits, 1, 1), float64
     (Y holds each timestep's target as the tutorial's (1, 1) `y`), so a whole chunk of
-    training examples is encoded in a few numpy calls.
+    training examples is encoded in a few numpy calls, each bit written straight into
+    its float slot (no integer (n, bits, 3) array to convert and copy).
     """
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    n = len(a)
     shifts = np.arange(bits, dtype=np.int64)
-    ops = np.stack([a, b, a + b], axis=1).astype(np.int64)  # (n, 3)
-    digits = ((ops[:, None, :] >> shifts[None, :, None]) & 1).astype(np.float64)  # (n, bits, 3)
-    targets = np.ascontiguousarray(digits[:, :, 2:]).reshape(len(ops), bits, 1, 1)
-    return np.ascontiguousarray(digits[:, :, :2]), targets
+    X = np.empty((n, bits, 2))
+    Y = np.empty((n, bits, 1, 1))
+    for operand, out in ((a, X[:, :, 0]), (b, X[:, :, 1]), (a + b, Y.reshape(n, bits))):
+        np.bitwise_and(np.right_shift(operand[:, None], shifts), 1, out=out, casting="unsafe")
+    return X, Y
 
 
 def carry_out(a: int, b: int, bits: int) -> list[int]:

@@ -47,6 +47,9 @@ class ErrorHistory:
         self.end = start  # one past the last iteration recorded
         self.blocks: list[float] = []  # sums of the complete blocks, oldest first
         self.recent: list[float] = []  # raw errors of iterations recent_start .. end - 1
+        # the complete blocks' means, made as they are first drawn: the curve of a long
+        # run is drawn five times a second, and a Python loop over its blocks grew with it
+        self._means = np.empty(0)
 
     def __len__(self) -> int:
         return self.end - self.start
@@ -72,18 +75,20 @@ class ErrorHistory:
         """`append` each error, in slices: the same block sums and the same trimming points
         as one append after another, at a fraction of the cost (a compiled-kernel chunk
         brings thousands of errors at once)."""
-        values = [float(error) for error in errors]
-        while values:
+        values = list(map(float, errors))
+        recent, at, count = self.recent, 0, len(values)
+        while at < count:
             # up to the next block end or the next trim, whichever comes first
-            room = max(1, min(BLOCK - self.end % BLOCK, 2 * RECENT + 1 - len(self.recent)))
-            part, values = values[:room], values[room:]
-            self.recent.extend(part)
-            self.end += len(part)
+            room = max(1, min(BLOCK - self.end % BLOCK, 2 * RECENT + 1 - len(recent)))
+            upto = min(count, at + room)
+            recent.extend(values[at:upto])
+            self.end += upto - at
+            at = upto
             if self.end % BLOCK == 0:
                 first = self.block_start(self.end - 1)
-                self.blocks.append(_sequential_sum(self.recent[first - self.end :]))
-            if len(self.recent) > 2 * RECENT:
-                del self.recent[: len(self.recent) - RECENT]
+                self.blocks.append(_sequential_sum(recent[first - self.end :]))
+            if len(recent) > 2 * RECENT:
+                del recent[: len(recent) - RECENT]
 
     def values(self) -> list[float]:
         """The raw errors held for saving: the last RECENT at most, oldest first."""
@@ -116,11 +121,13 @@ class ErrorHistory:
             assert tail is not None
             self.recent = [float(v) for v in tail]
         del self.blocks[self._complete_blocks(end) :]
+        self._means = self._means[: len(self.blocks)]
         return True
 
     def _complete_blocks(self, end: int) -> int:
-        """How many blocks are complete when the history ends at `end`."""
-        return max(0, end // BLOCK - self.start // BLOCK - (0 if self.start % BLOCK == 0 else 1))
+        """How many blocks are complete when the history ends at `end`: one per multiple
+        of BLOCK in start + 1 .. end (a first block cut short by the start counts too)."""
+        return max(0, end // BLOCK - self.start // BLOCK)
 
     def copy(self) -> ErrorHistory:
         twin = ErrorHistory(self.start)
@@ -147,16 +154,23 @@ class ErrorHistory:
             return []
         if n <= RECENT and self.recent_start <= self.start:
             return bucket_means(self.recent[-n:], width)
-        means = []
-        for index, total in enumerate(self.blocks):
-            first = max(self.start, (self.start // BLOCK + index) * BLOCK)
-            last = (self.start // BLOCK + index + 1) * BLOCK
-            means.append(total / (last - first))
+        means = self._block_means()
         under_way = self.block_start(self.end)
         if under_way < self.end and under_way >= self.recent_start:
             part = self.recent[under_way - self.end :]
-            means.append(_sequential_sum(part) / len(part))
+            means = np.append(means, _sequential_sum(part) / len(part))
         return bucket_means(means, width)
+
+    def _block_means(self) -> np.ndarray:
+        """Each complete block's mean error, oldest first (the first block may be short)."""
+        known, count = len(self._means), len(self.blocks)
+        if known < count:
+            sums = np.array(self.blocks[known:], dtype=np.float64)
+            sizes = np.full(count - known, float(BLOCK))
+            if known == 0 and self.start % BLOCK:
+                sizes[0] = BLOCK - self.start % BLOCK  # begins where the history begins
+            self._means = np.concatenate([self._means, sums / sizes])
+        return self._means
 
     # -- checkpoints ---------------------------------------------------------------------
 
@@ -199,13 +213,13 @@ def _sequential_sum(values: Sequence[float]) -> float:
     return total
 
 
-def bucket_means(values: Sequence[float], buckets: int) -> list[float]:
-    """`values` squeezed (or left alone) into at most `buckets` means, oldest first."""
+def bucket_means(values: Sequence[float] | np.ndarray, buckets: int) -> list[float]:
+    """`values` squeezed (or left alone) into at most `buckets` means, oldest first:
+    bucket i holds values i*n//buckets .. (i+1)*n//buckets - 1."""
     n = len(values)
     if n <= buckets:
-        return list(values)
-    means = []
-    for i in range(buckets):
-        lo, hi = i * n // buckets, (i + 1) * n // buckets
-        means.append(_sequential_sum(values[lo:hi]) / (hi - lo))
+        return [float(v) for v in values]
+    edges = np.arange(buckets + 1, dtype=np.int64) * n // buckets
+    sums = np.add.reduceat(np.asarray(values, dtype=np.float64), edges[:-1])
+    means: list[float] = (sums / np.diff(edges)).tolist()
     return means

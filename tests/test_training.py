@@ -223,6 +223,36 @@ def test_chunks_follow_a_change_of_speed() -> None:
     assert sizes == [*doubling, 3000, 3000, 3000, 300, 300, 300, 300, 300]
 
 
+def test_a_chunk_cut_short_at_a_boundary_does_not_shrink_the_next() -> None:
+    # the app ends a chunk at every 1000th iteration (its replay anchors): after the
+    # first, fast chunks are whole segments of 1000, not regrown from each remainder
+    net = RNN(RNNConfig(hidden=2))
+    starts: list[tuple[int, int]] = []
+    train(
+        net,
+        12_000,
+        boundary=1000,
+        on_chunk=lambda r: starts.append((r.iteration - len(r.errors), len(r.errors))),
+        clock=IterationClock(net, 1e-7),
+    )
+    assert [start for start, _ in starts if start >= 2000] == list(range(2000, 12_000, 1000))
+    assert all(count == 1000 for start, count in starts if start >= 2000)
+
+
+def test_a_chunk_cut_short_still_slows_the_next_when_it_ran_slowly() -> None:
+    net = RNN(RNNConfig(hidden=2))
+    clock = IterationClock(net, 1e-7)
+    sizes: list[int] = []
+
+    def on_chunk(report) -> None:
+        sizes.append(len(report.errors))
+        if report.done >= 4000:
+            clock.per_iteration = 1e-3  # now 30 iterations make a chunk's 30 ms
+
+    train(net, 6000, boundary=1000, on_chunk=on_chunk, clock=clock)
+    assert sizes[-5:-1] == [30, 30, 30, 30]  # (the last: what was left of the 6000)
+
+
 @pytest.mark.parametrize("per_iteration", [1e-7, 1e-5, 3e-4, 0.004, 0.02, 0.08])
 def test_should_stop_is_polled_at_least_every_tenth_of_a_second(per_iteration: float) -> None:
     net = RNN(RNNConfig(hidden=2))

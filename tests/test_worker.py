@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sys
 
 import numpy as np
 
@@ -11,7 +12,13 @@ from model.network import RNN
 from model.stepper import FORWARD
 from model.trainer import train
 from tui.session import Session
-from tui.training import SeekProgress, TrainingProgress, run_seek, run_training
+from tui.training import (
+    TRAINING_SWITCH_INTERVAL,
+    SeekProgress,
+    TrainingProgress,
+    run_seek,
+    run_training,
+)
 
 
 class FakeClock:
@@ -77,3 +84,20 @@ def test_a_stopped_jump_says_so_and_leaves_a_consistent_run() -> None:
     reference = RNN(RNNConfig())
     train(reference, iteration)
     assert np.array_equal(session.net.params, reference.params)
+
+
+def test_training_hands_the_gil_over_quickly_and_restores_the_interval_after() -> None:
+    # the UI thread must not keep the training worker waiting 5 ms at each chunk's end
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+    session = Session(RNN(RNNConfig(hidden=2)))
+    run_training(
+        session,
+        500,
+        lambda p: seen.append(sys.getswitchinterval()),
+        lambda: False,
+        frame_interval=0.0,
+    )
+    *while_training, at_the_end = seen
+    assert while_training and set(while_training) == {TRAINING_SWITCH_INTERVAL}
+    assert TRAINING_SWITCH_INTERVAL < before == at_the_end == sys.getswitchinterval()
