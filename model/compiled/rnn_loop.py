@@ -61,10 +61,9 @@ def train_chunk(
     count, B = X.shape[0], X.shape[1]
     H, P = hidden, params.size
     s1_at, sh_at = 2 * H, 3 * H  # where synapse_1 and synapse_h start in the layout
-    neg = np.empty(P)
+    neg = np.empty(sh_at)  # -synapse_0 and -synapse_1 (synapse_h is used as it is)
     neg_synapse_1 = neg[s1_at:sh_at]
-    neg_synapse_h = neg[sh_at:].reshape(H, H)
-    synapse_h = params[sh_at:].reshape(H, H)  # its transpose's data, F-contiguous
+    synapse_h = params[sh_at:].reshape(H, H)  # also its transpose's data, F-contiguous
     grad_0 = grad_sum[:s1_at].reshape(2, H)
     grad_1 = grad_sum[s1_at:sh_at]
     grad_h = grad_sum[sh_at:].reshape(H, H)
@@ -76,7 +75,7 @@ def train_chunk(
     for h in range(H):
         layer_1[0, h] = 0.0
     for example in range(count):
-        for p in range(P):
+        for p in range(sh_at):
             neg[p] = -params[p]
         # input terms: -(X[t] @ synapse_0), a sum of products by bits (exact products)
         neg_0, neg_1 = neg[:H], neg[H:s1_at]
@@ -91,15 +90,18 @@ def train_chunk(
         for h in range(H):
             layer_1[1, h] = 1.0 / (row[h] + 1.0)
         for t in range(1, B):
+            # numpy's kernel adds the product by -synapse_h, which is exactly minus this
+            # product (BLAS does the same operations on negated operands): subtracting
+            # it gives the same bits without negating H * H weights per iteration
             if H == 1:
-                row[0] = layer_1[t, 0] * neg_synapse_h[0, 0]
+                row[0] = layer_1[t, 0] * synapse_h[0, 0]
             else:
                 for h in range(H):
                     row[h] = 0.0  # numpy zeroes its output before the BLAS call
-                gemv(dgemv, ROW_MAJOR, H, H, neg_synapse_h, H, layer_1[t], row)
+                gemv(dgemv, ROW_MAJOR, H, H, synapse_h, H, layer_1[t], row)
             terms, states = neg_input[t], layer_1[t + 1]
             for h in range(H):
-                row[h] = row[h] + terms[h]
+                row[h] = terms[h] - row[h]
             status = strided_loop(exp_loop, exp_context, exp_auxdata, row, row, H)
             if status != 0:
                 return status
