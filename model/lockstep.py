@@ -38,14 +38,7 @@ import numpy as np
 from model.encoding import problem_bits
 from model.kernel_choice import compiled_for
 from model.network import Network
-from model.ordered_sum import ordered_sum, sums_in_order
 from model.params import ParamSpec, gated_spec, rnn_spec
-
-# the RNN update's sums over timesteps, network axis last: [x bits; layer_1] rows times
-# delta columns (synapse_0's and synapse_h's gradients), and layer_2_delta times the
-# states after (synapse_1's)
-XH_DELTA = "tin,tjn->ijn"
-L2D_STATE = "tn,tin->in"
 
 
 @dataclass(frozen=True)
@@ -165,14 +158,6 @@ class RNNLockstep(_Common):
         self._delta_T = np.empty((B, H, N))
         self._total = np.empty((P, N))
         self._step = np.empty((P, N))
-        # the same, last timestep first, for the update's one-pass sums (ordered_sum)
-        self._xh_back = np.empty((B, H + 2, N))
-        self._delta_back = np.empty((B, H, N))
-        self._l2d_back = np.empty((B, N))
-        self._after_back = np.empty((B, H, N))
-        self._one_pass = sums_in_order(XH_DELTA, (B, H + 2, N), (B, H, N)) and sums_in_order(
-            L2D_STATE, (B, N), (B, H, N)
-        )
 
     def run(self, params: np.ndarray, alpha: np.ndarray, inputs: Inputs) -> None:
         B, N, H = self.bits, self.networks, self.hidden
@@ -222,17 +207,6 @@ class RNNLockstep(_Common):
         l2d = self.layer_2_delta.reshape(B, 1, N)
         total, step = self._total, self._step
         split = (H + 2) * H
-        if self._one_pass:
-            np.copyto(self._xh_back, xh[B - 1 :: -1])
-            np.copyto(self._delta_back, d_T[::-1])
-            np.copyto(self._l2d_back, l2d[::-1, 0])
-            np.copyto(self._after_back, xh[B:0:-1, 2:])
-            grads = total[:split].reshape(H + 2, H, N)
-            ordered_sum(XH_DELTA, self._xh_back, self._delta_back, grads)
-            ordered_sum(L2D_STATE, self._l2d_back, self._after_back, total[split:])
-            multiply(total, alpha, total)
-            add(params, total, params)
-            return
         for t in range(B - 1, -1, -1):
             into = total if t == B - 1 else step
             multiply(xh[t][:, None, :], d_T[t], into[:split].reshape(H + 2, H, N))

@@ -39,3 +39,23 @@ async def test_the_title_shows_whichever_row_the_marker_is_on(cell: str, unit: i
         assert title not in rows[unit]
         if cell == "rnn":
             assert sum("hidden units" in row for row in rows) == 1
+
+
+@pytest.mark.parametrize(("cell", "state"), [("lstm", "i"), ("lstm", "c"), ("gru", "z")])
+async def test_rows_are_named_after_what_is_drawn(cell: str, state: str) -> None:
+    stepper = Stepper(Network(RNNConfig(cell=cell)))
+    app = One()
+    async with app.run_test(size=(60, 20)) as pilot:
+        panel = app.query_one(HiddenPanel)
+        panel.show(stepper.snapshot(), state)
+        await pilot.pause()
+        before = str(panel.render())
+        assert "max |" not in before  # nothing computed yet: no scale to give
+        for _ in range(3):
+            stepper.step()
+        panel.show(stepper.snapshot(), state)
+        await pilot.pause()
+        rows = str(panel.render()).splitlines()
+        assert [row.split()[0] for row in rows[:16]] == [f"{state}{k}" for k in range(16)]
+        if state == "c":  # signed: the scale of what has been computed
+            assert any("max |c|" in row for row in rows)

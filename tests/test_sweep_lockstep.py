@@ -6,15 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import model.lockstep as lockstep
 from model.config import RNNConfig
-from model.lockstep import (
-    MAX_LOCKSTEP_HIDDEN,
-    Batch,
-    RNNLockstep,
-    lockstep_kernel,
-    train_lockstep,
-)
+from model.lockstep import MAX_LOCKSTEP_HIDDEN, Batch, lockstep_kernel, train_lockstep
 from model.network import Network
 from model.trainer import train
 
@@ -61,24 +54,6 @@ GATED_HIDDEN = [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 32, MAX_LOCKSTEP_HIDDEN]
 @pytest.mark.parametrize("hidden", HIDDEN)
 def test_lockstep_rnn_equals_single_runs(hidden: int) -> None:
     configs = _configs("rnn", hidden, 8)
-    nets = [Network(c) for c in configs]
-    train_lockstep(nets, 300)
-    for mine, single in zip(nets, _single_runs(configs, 300), strict=True):
-        assert _same(mine, single)
-
-
-def test_the_rnn_update_is_summed_in_one_pass_here() -> None:
-    assert RNNLockstep(16, 8, 128)._one_pass
-    assert RNNLockstep(4, 16, 7)._one_pass
-
-
-@pytest.mark.parametrize("hidden", [1, 5, 16])
-def test_without_the_one_pass_the_rnn_update_is_still_each_single_run(
-    hidden: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(lockstep, "sums_in_order", lambda *args: False)
-    configs = _configs("rnn", hidden, 8)
-    assert not RNNLockstep(hidden, 8, len(configs))._one_pass
     nets = [Network(c) for c in configs]
     train_lockstep(nets, 300)
     for mine, single in zip(nets, _single_runs(configs, 300), strict=True):

@@ -120,7 +120,7 @@ class HiddenPanel(Widget):
         info = cell_info(snap.cell)
         state = self.state if self.state in info.states else "h"
         values, title, signed = shown_rows(snap, state, backward, info.signed)
-        scale = 1.0
+        scale, known = 1.0, []
         if signed:
             known = [abs(v) for row in values if row is not None for v in row if math.isfinite(v)]
             scale = max(known, default=0.0) or 1.0
@@ -132,15 +132,18 @@ class HiddenPanel(Widget):
             notes[1] = ""
         elif len(info.states) == 1:
             notes[1] = " hidden units"
-        if signed:
+        if signed and known:  # nothing computed yet: no scale to state
             notes[2] = f" max |{'d' if backward else state}| {scale:.1e}"
+        # each row names its unit of what is drawn: h3, c3, a gate's i3, or going
+        # backward the carried state the delta flows into
+        prefix = delta_shown(snap, state) if backward else state
         marked_unit = self.carry_unit if self.carry_state == state else None
         # the notes go on the first rows, skipping the marked unit's: the title is never
         # hidden behind the marker when the carry-like unit is h0 or h1
         pending = [notes[k] for k in sorted(notes)]
         lines = []
         for unit in units:
-            row = grid.label(f"{'c' if state == 'c' else 'h'}{unit}")
+            row = grid.label(f"{prefix}{unit}")
             for t in grid.timesteps():
                 row.append(self._cell(grid, values[t], unit, signed, scale, t == now))
             if unit == marked_unit and self.carry_correlation is not None:

@@ -41,8 +41,8 @@ Row = tuple[float, ...]
 
 
 def unit_label(state: str, unit: int) -> str:
-    """As the heatmap labels its rows: c2 for the cell state, h2 for everything else."""
-    return f"{'c' if state == 'c' else 'h'}{unit}"
+    """As the heatmap labels its rows: h2, c2, or a gate's i2."""
+    return f"{state}{unit}"
 
 
 def named(state: str, t: int, unit: int) -> str:
