@@ -63,3 +63,18 @@ async def test_the_newest_of_keys_and_refusals_is_shown(monkeypatch: pytest.Monk
         assert shown[-1].startswith("Training is running"), shown
         await pilot.press("escape")  # stops training
         await workers_done(app)
+
+
+async def test_the_same_message_again_replaces_its_toast() -> None:
+    # b pressed over and over at the start of the run: one toast saying so, not a stack
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("b", "b", "b", "b")
+        await pilot.pause()
+        await pilot.pause()
+        shown = toasts(app)
+        assert len(shown) == 1 and "history" in shown[0], shown
+        await pilot.press("right_square_bracket", "b")
+        await pilot.pause()
+        await pilot.pause()
+        assert len(toasts(app)) == 2  # a different message still shows beside it

@@ -116,6 +116,13 @@ class RNNApp(App[None]):
         Textual has no limit of its own (Textualize/textual#5129); `_notifications` and
         `_unnotify` are App's, which is one reason textual is pinned to an exact version."""
         shown = list(self._notifications)  # oldest first; expired ones already dropped
+        # the same words again (a key pressed over and over): the new toast replaces the
+        # old one instead of stacking beside it
+        new = event.notification
+        repeated = [old for old in shown if (old.message, old.title) == (new.message, new.title)]
+        for old in repeated:
+            self._unnotify(old, refresh=False)
+        shown = [old for old in shown if old not in repeated]
         for old in shown[: max(0, len(shown) - (MAX_TOASTS - 1))]:
             self._unnotify(old, refresh=False)
 
