@@ -130,6 +130,11 @@ def evaluation(repeats: int) -> None:
 
 
 if __name__ == "__main__":
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 9
+    try:
+        rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 9
+    except ValueError:
+        sys.exit(f"bench_cells.py: rounds must be a whole number, not {sys.argv[1]!r}")
+    if rounds < 2:
+        sys.exit("bench_cells.py: rounds must be at least 2: the spread needs two rounds")
     training(rounds)
     evaluation(21)

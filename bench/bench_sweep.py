@@ -195,6 +195,8 @@ def main() -> None:
         help="the kernel of the workers comparison (default numpy)",
     )  # fmt: skip
     args = parser.parse_args()
+    if args.rounds < 2:
+        parser.error("--rounds must be at least 2: the spread needs two rounds")
     lockstep_ratio(args.rounds)
     worker_ratio(args.rounds, args.kernel)
     if args.full:

@@ -45,7 +45,7 @@ from numpy.lib import format as npy_format
 
 from model.cells import cell_info
 from model.config import CELLS, MAX_BITS, RNNConfig, config_problem, init_problem
-from model.history import RECENT, ErrorHistory
+from model.history import RECENT, BlockMissing, ErrorHistory
 from model.network import RNN
 from model.params import ParamSpec
 
@@ -786,6 +786,8 @@ def _validated_optional(
                 arrays["error_blocks"],
                 arrays["error_recent"],
             )
+        except BlockMissing:
+            errors = None  # the curve restarts here; the weights and the rest load
         except ValueError as err:
             raise _Invalid(str(err)) from None
     count = arrays.get("session_train_count")

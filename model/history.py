@@ -39,6 +39,12 @@ class HistoryView:
     averaged: int  # how many iterations the average covers
 
 
+class BlockMissing(ValueError):
+    """A history saved by rnn-tui before 2026-12-03 that had gone back in a run starting
+    between two blocks: going back dropped one block too many, so its curve cannot be
+    placed (the weights and the rest of such a file are sound)."""
+
+
 class ErrorHistory:
     """overallError per iteration, from iteration `start` (0, or where a file left off)."""
 
@@ -165,7 +171,7 @@ class ErrorHistory:
         """Each complete block's mean error, oldest first (the first block may be short)."""
         known, count = len(self._means), len(self.blocks)
         if known < count:
-            sums = np.array(self.blocks[known:], dtype=np.float64)
+            sums = np.array(self.blocks[known:count], dtype=np.float64)
             sizes = np.full(count - known, float(BLOCK))
             if known == 0 and self.start % BLOCK:
                 sizes[0] = BLOCK - self.start % BLOCK  # begins where the history begins
@@ -193,6 +199,8 @@ class ErrorHistory:
             raise ValueError("the error history's arrays must be one-dimensional")
         history = cls(start)
         if len(blocks) != history._complete_blocks(end):
+            if start % BLOCK and len(blocks) == history._complete_blocks(end) - 1:
+                raise BlockMissing("a block of the error history is missing")
             raise ValueError("the error history's block count does not match its span")
         if len(recent) > min(end - start, RECENT):
             raise ValueError("the error history holds more values than iterations")
@@ -217,8 +225,12 @@ def bucket_means(values: Sequence[float] | np.ndarray, buckets: int) -> list[flo
     """`values` squeezed (or left alone) into at most `buckets` means, oldest first:
     bucket i holds values i*n//buckets .. (i+1)*n//buckets - 1."""
     n = len(values)
+    if buckets <= 0:
+        return []
     if n <= buckets:
         return [float(v) for v in values]
+    # (np.add.reduceat sums a bucket pairwise: deterministic, so a curve redrawn from the
+    # same history is the same, though not the in-order sum to the last bit)
     edges = np.arange(buckets + 1, dtype=np.int64) * n // buckets
     sums = np.add.reduceat(np.asarray(values, dtype=np.float64), edges[:-1])
     means: list[float] = (sums / np.diff(edges)).tolist()

@@ -54,14 +54,14 @@ def next_size(size: int, count: int, elapsed: float, target: float = CHUNK_SECON
     """The next chunk's size after one meant to be `size` ran `count` iterations.
 
     A chunk cut short (at a boundary, or at the end) says how fast iterations run, not
-    how many the next may take: it may shrink the size if it ran slowly, never halve it
-    for being short. (The app ends a chunk at every 1000th iteration; growing again from
+    how many the next may take: it shrinks the size when it took longer than the aim,
+    never for being short. (The app ends a chunk at every 1000th iteration; growing again from
     each short remainder made some 2.4 chunks per 1000 iterations instead of 1.)
     """
     if count >= size:
         return next_chunk(count, elapsed, target)
-    if elapsed <= 0:
-        return size
+    if elapsed <= target:  # a remainder of a few iterations timed with a chunk's fixed
+        return size  # costs would look slow: only one that overran the aim shrinks it
     return max(1, min(size, round(count * target / elapsed)))
 
 

@@ -3,10 +3,15 @@ resumed at an iteration like 12,345), and the curve drawn from its cached block 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from model.history import BLOCK, ErrorHistory, bucket_means
+from model.checkpoint import read_checkpoint, save_checkpoint
+from model.config import RNNConfig
+from model.history import BLOCK, BlockMissing, ErrorHistory, bucket_means
+from model.network import Network
 
 
 def _filled(start: int, count: int) -> ErrorHistory:
@@ -56,3 +61,29 @@ def test_bucket_means_split_as_documented() -> None:
     assert bucket_means(values, 3) == [1.0, 4.0, 7.5]  # 0-2, 3-5, 6-9
     assert bucket_means(values, 20) == values
     assert bucket_means(np.arange(4.0), 2) == [0.5, 2.5]
+    assert bucket_means(values, 0) == []
+
+
+def test_a_file_whose_history_lost_a_block_going_back_loads_without_its_curve(
+    tmp_path: Path,
+) -> None:
+    # written before 2026-12-03: going back in a run that started at 12,345 dropped one
+    # block too many; the weights and the rest of the file are sound
+    net = Network(RNNConfig(seed=3))
+    net.iteration = 12_345 + 263
+    history = _filled(12_345, 263)
+    history.blocks.pop()
+    path = tmp_path / "old.npz"
+    arrays = history.to_arrays()
+    with pytest.raises(BlockMissing):
+        ErrorHistory.from_arrays(
+            12_345, net.iteration, arrays["error_blocks"], arrays["error_recent"]
+        )
+    save_checkpoint(path, net)
+    with np.load(path) as saved:
+        members = dict(saved)
+    np.savez(path, **members, **arrays)
+    loaded = read_checkpoint(path)
+    assert loaded.errors is None
+    assert np.array_equal(loaded.net.params, net.params)
+    assert loaded.net.iteration == net.iteration

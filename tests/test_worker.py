@@ -14,6 +14,7 @@ from model.trainer import train
 from tui.session import Session
 from tui.training import (
     TRAINING_SWITCH_INTERVAL,
+    quick_gil_handover,
     SeekProgress,
     TrainingProgress,
     run_seek,
@@ -101,3 +102,14 @@ def test_training_hands_the_gil_over_quickly_and_restores_the_interval_after() -
     *while_training, at_the_end = seen
     assert while_training and set(while_training) == {TRAINING_SWITCH_INTERVAL}
     assert TRAINING_SWITCH_INTERVAL < before == at_the_end == sys.getswitchinterval()
+
+
+def test_overlapping_trainings_restore_the_interval_only_when_the_last_ends() -> None:
+    before = sys.getswitchinterval()
+    first, second = quick_gil_handover(), quick_gil_handover()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # a cancelled worker ends while the new one trains
+    assert sys.getswitchinterval() == TRAINING_SWITCH_INTERVAL
+    second.__exit__(None, None, None)
+    assert sys.getswitchinterval() == before

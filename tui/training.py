@@ -11,6 +11,7 @@ measurement: the app makes it in the background, so the screen shows the end at 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,15 +34,29 @@ FIRST_PROBE = 0.4  # seconds into a run of its first accuracy measurement
 TRAINING_SWITCH_INTERVAL = 0.0005
 
 
+_handover_lock = threading.Lock()
+_handovers = 0  # trainings under way with the short interval
+_interval_before = 0.005
+
+
 @contextmanager
 def quick_gil_handover(interval: float = TRAINING_SWITCH_INTERVAL) -> Iterator[None]:
-    """Python's thread switch interval set to `interval` while the block runs."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(min(before, interval))
+    """Python's thread switch interval at most `interval` while the block runs; nested or
+    overlapping blocks (a cancelled worker still finishing beside a new one) share it, and
+    the last to leave restores the interval from before the first."""
+    global _handovers, _interval_before
+    with _handover_lock:
+        if _handovers == 0:
+            _interval_before = sys.getswitchinterval()
+        _handovers += 1
+        sys.setswitchinterval(min(_interval_before, interval))
     try:
         yield
     finally:
-        sys.setswitchinterval(before)
+        with _handover_lock:
+            _handovers -= 1
+            if _handovers == 0:
+                sys.setswitchinterval(_interval_before)
 
 
 @dataclass(frozen=True)

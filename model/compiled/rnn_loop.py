@@ -92,7 +92,8 @@ def train_chunk(
         for t in range(1, B):
             # numpy's kernel adds the product by -synapse_h, which is exactly minus this
             # product (BLAS does the same operations on negated operands): subtracting
-            # it gives the same bits without negating H * H weights per iteration
+            # it gives the same bits without negating H * H weights per iteration (but
+            # for the sign bit of a NaN, once a run has diverged)
             if H == 1:
                 row[0] = layer_1[t, 0] * synapse_h[0, 0]
             else:

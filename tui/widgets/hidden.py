@@ -120,7 +120,7 @@ class HiddenPanel(Widget):
         info = cell_info(snap.cell)
         state = self.state if self.state in info.states else "h"
         values, title, signed = shown_rows(snap, state, backward, info.signed)
-        scale, known = 1.0, []
+        scale = 1.0
         if signed:
             known = [abs(v) for row in values if row is not None for v in row if math.isfinite(v)]
             scale = max(known, default=0.0) or 1.0
@@ -132,7 +132,8 @@ class HiddenPanel(Widget):
             notes[1] = ""
         elif len(info.states) == 1:
             notes[1] = " hidden units"
-        if signed and known:  # nothing computed yet: no scale to state
+        computed = any(row is not None for row in values)
+        if signed and computed:  # nothing computed yet: no scale to state
             notes[2] = f" max |{'d' if backward else state}| {scale:.1e}"
         # each row names its unit of what is drawn: h3, c3, a gate's i3, or going
         # backward the carried state the delta flows into
