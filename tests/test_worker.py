@@ -14,9 +14,9 @@ from model.trainer import train
 from tui.session import Session
 from tui.training import (
     TRAINING_SWITCH_INTERVAL,
-    quick_gil_handover,
     SeekProgress,
     TrainingProgress,
+    quick_gil_handover,
     run_seek,
     run_training,
 )
