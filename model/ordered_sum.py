@@ -1,19 +1,17 @@
-"""Sums over timesteps of elementwise products, added in a fixed order in one pass.
+"""A sum of outer products over timesteps, added in a fixed order in one pass.
 
 The tutorial builds synapse_h's update as `update += outer(state[t], delta[t])` from the
-last timestep to the first. At large hidden sizes (and for many networks in lockstep)
-the rounded result can be made in one `np.einsum` call instead of B products and B
-additions: with the timestep axis outermost and another axis innermost, einsum's loop
-does `out[...] += a[t, ...] * b[t, ...]` (a separate multiply and add) for t in memory
-order, starting from zero: the tutorial's operations, element for element, in its order,
-without writing B products anywhere.
+last timestep to the first. At large hidden sizes the rounded result can be made in one
+`np.einsum` call instead of B outer products and B additions: with the timestep axis
+outermost and a hidden axis innermost, einsum's loop does `out[i, j] += c[t, i] * d[t, j]`
+(a separate multiply and add) for t in memory order, starting from zero: the tutorial's
+operations, element for element, in its order, without writing B products anywhere.
 
-Which axis einsum's iterator puts innermost is numpy's choice, not ours (at H = 1 it
-puts the timesteps there and adds them in another order), so `sums_in_order` tries the
-subscripts and shapes once, on data whose sum depends on its order, and says whether
-einsum kept it; callers fall back to adding one timestep at a time when it did not.
-Every output index must appear in the operands and t in both, so that each term is a
-single rounded product.
+Which axis einsum's iterator puts innermost is numpy's choice, not ours (at H = 1 it puts
+the timesteps there and adds them in another order; a build that fuses multiply-adds
+rounds differently), so `sums_in_order` tries the shapes once, on data whose sum depends
+on its order, and says whether einsum kept it; the caller falls back to adding one
+timestep at a time when it did not.
 """
 
 from __future__ import annotations
@@ -22,47 +20,38 @@ from functools import cache
 
 import numpy as np
 
-OUTER = "ti,tj->ij"  # (T, m) x (T, n) -> (m, n): outer products summed over t
+_OUTER = "ti,tj->ij"  # (T, m) x (T, n) -> (m, n), summed over t in memory order
 
 
-def ordered_sum(subscripts: str, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
-    """out = 0 + term(0) + term(1) + ... in t order, term(t) the product of a[t] and b[t]
-    as `subscripts` (leading index t on both operands, not in the output) lays them out.
+def outer_sum(columns: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+    """out = 0 + outer(columns[0], rows[0]) + outer(columns[1], rows[1]) + ..., in order.
 
-    a and b must be C-contiguous (einsum iterates memory order: a reversed view would be
-    turned round), and `sums_in_order(subscripts, a.shape, b.shape)` true.
+    columns (T, m) and rows (T, n) must be C-contiguous (einsum iterates memory order: a
+    reversed view would be turned round), and `sums_in_order(T, m, n)` true.
     """
-    np.einsum(subscripts, a, b, out=out)
+    np.einsum(_OUTER, columns, rows, out=out)
 
 
-def _one_by_one(subscripts: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    inputs, result = subscripts.split("->")
-    left, right = inputs.split(",")
-    per_step = f"{left[1:]},{right[1:]}->{result}"  # a single product per element
-    total = np.zeros_like(np.einsum(per_step, a[0], b[0]))
-    for t in range(a.shape[0]):
-        total += np.einsum(per_step, a[t], b[t])
+def _one_by_one(columns: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    total = np.zeros((columns.shape[1], rows.shape[1]))
+    for column, row in zip(columns, rows, strict=True):
+        total += np.outer(column, row)
     return total
 
 
 @cache
-def sums_in_order(subscripts: str, a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> bool:
-    """Does `ordered_sum(subscripts, ...)` on operands of these shapes add the terms one
-    timestep after another?
+def sums_in_order(steps: int, m: int, n: int) -> bool:
+    """Does `outer_sum` add (steps, m) x (steps, n) terms one timestep after another?
 
     Tried on terms of magnitudes 1e-8 to 1e8 and both signs, where another order of the
     additions rounds differently (a different order at H = 1 differs on every try).
     """
     rng = np.random.RandomState(20261203)
-
-    def terms(shape: tuple[int, ...]) -> np.ndarray:
-        return rng.standard_normal(shape) * 10.0 ** rng.randint(-8, 9, shape)
-
+    out = np.empty((m, n))
     for _ in range(3):  # tiny shapes could match by chance once
-        a, b = terms(a_shape), terms(b_shape)
-        expected = _one_by_one(subscripts, a, b)
-        out = np.empty_like(expected)
-        ordered_sum(subscripts, a, b, out)
-        if not np.array_equal(out, expected):
+        columns = rng.standard_normal((steps, m)) * 10.0 ** rng.randint(-8, 9, (steps, m))
+        rows = rng.standard_normal((steps, n)) * 10.0 ** rng.randint(-8, 9, (steps, n))
+        outer_sum(columns, rows, out)
+        if not np.array_equal(out, _one_by_one(columns, rows)):
             return False
     return True

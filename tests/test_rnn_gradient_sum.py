@@ -123,7 +123,7 @@ def test_a_diverged_first_timestep_is_added_as_the_tutorial_adds_it(
 
 def test_large_networks_sum_in_one_pass_where_numpy_keeps_the_order() -> None:
     for hidden, bits in [(64, 8), (256, 16)]:
-        probe = ordered_sum.sums_in_order(ordered_sum.OUTER, (bits, hidden), (bits, hidden))
+        probe = ordered_sum.sums_in_order(bits, hidden, hidden)
         assert IterationKernel(hidden, bits)._one_pass is probe
         # x86-64 numpy builds a separate multiply and add (no fused multiply-add in its
         # baseline): the one pass is taken there (an ARM build fuses them: not taken)
@@ -143,30 +143,29 @@ def test_without_the_one_pass_the_sum_is_made_step_by_step_and_still_exact(
     _assert_tutorials_weights(net, config, 300)
 
 
-def _reversed_sum(subscripts: str, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
-    np.einsum(subscripts, a[::-1].copy(), b[::-1].copy(), out=out)
+def _reversed_outer_sum(columns: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+    np.einsum("ti,tj->ij", columns[::-1].copy(), rows[::-1].copy(), out=out)
 
 
 def test_the_order_probe_refuses_an_einsum_that_adds_in_another_order(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(ordered_sum, "ordered_sum", _reversed_sum)
+    monkeypatch.setattr(ordered_sum, "outer_sum", _reversed_outer_sum)
     probe = ordered_sum.sums_in_order.__wrapped__
-    outer = ordered_sum.OUTER
-    assert not probe(outer, (8, 16), (8, 16))
-    assert not probe("tin,tjn->ijn", (8, 18, 5), (8, 16, 5))
-    assert probe(outer, (2, 16), (2, 16))  # two terms: every order adds them alike
+    assert not probe(8, 16, 16)
+    assert not probe(8, 18, 5)
+    assert probe(2, 16, 16)  # two terms: every order adds them alike
 
 
 def test_one_pass_sums_equal_the_tutorials_additions_at_many_shapes() -> None:
     rng = np.random.RandomState(5)
     for steps, m in [(3, 16), (8, 17), (16, 64), (32, 100), (8, 256)]:
-        if not ordered_sum.sums_in_order(ordered_sum.OUTER, (steps, m), (steps, m)):
+        if not ordered_sum.sums_in_order(steps, m, m):
             continue  # not used for these shapes here (the probe's own tests are above)
         columns = rng.standard_normal((steps, m)) * 10.0 ** rng.randint(-6, 7, (steps, m))
         rows = rng.standard_normal((steps, m))
         out = np.empty((m, m))
-        ordered_sum.ordered_sum(ordered_sum.OUTER, columns, rows, out)
+        ordered_sum.outer_sum(columns, rows, out)
         expected = np.zeros((m, m))
         for t in range(steps):
             expected += np.dot(columns[t : t + 1].T, rows[t : t + 1])

@@ -207,17 +207,40 @@ def test_chunks_grow_from_one_iteration_and_settle_near_the_aimed_time() -> None
     assert sizes == [2**k for k in range(13)] + [4096, 4096, 20_000 - 3 * 4096 - 4095]
 
 
-def test_chunks_follow_a_change_of_speed() -> None:
+def sizes_slowing_down(
+    per_iteration: float,
+    slower: float,
+    after: int,
+    iterations: int,
+    *,
+    chunks: int | None = None,
+    boundary: int = 0,
+) -> list[int]:
+    """Chunk sizes of a run whose iterations take `slower` s once `after` are done
+    (stopped after `chunks` chunks, if given)."""
     net = RNN(RNNConfig(hidden=2))
-    clock = IterationClock(net, 1e-5)
+    clock = IterationClock(net, per_iteration)
     sizes: list[int] = []
 
     def on_chunk(report) -> None:
         sizes.append(len(report.errors))
-        if report.done >= 9000:
-            clock.per_iteration = 1e-4  # the machine got 10 times slower
+        if report.done >= after:
+            clock.per_iteration = slower
 
-    train(net, 50_000, on_chunk=on_chunk, clock=clock, should_stop=lambda: len(sizes) == 20)
+    train(
+        net,
+        iterations,
+        on_chunk=on_chunk,
+        clock=clock,
+        boundary=boundary,
+        should_stop=None if chunks is None else lambda: len(sizes) == chunks,
+    )
+    return sizes
+
+
+def test_chunks_follow_a_change_of_speed() -> None:
+    # after 9000 iterations the machine gets 10 times slower
+    sizes = sizes_slowing_down(1e-5, 1e-4, 9000, 50_000, chunks=20)
     doubling = [2**k for k in range(12)]
     # one chunk of 3000 takes 0.3 s at the new speed; the next is sized for it
     assert sizes == [*doubling, 3000, 3000, 3000, 300, 300, 300, 300, 300]
@@ -240,16 +263,8 @@ def test_a_chunk_cut_short_at_a_boundary_does_not_shrink_the_next() -> None:
 
 
 def test_a_chunk_cut_short_still_slows_the_next_when_it_ran_slowly() -> None:
-    net = RNN(RNNConfig(hidden=2))
-    clock = IterationClock(net, 1e-7)
-    sizes: list[int] = []
-
-    def on_chunk(report) -> None:
-        sizes.append(len(report.errors))
-        if report.done >= 4000:
-            clock.per_iteration = 1e-3  # now 30 iterations make a chunk's 30 ms
-
-    train(net, 6000, boundary=1000, on_chunk=on_chunk, clock=clock)
+    # from 4000 iterations on, 30 iterations make a chunk's 30 ms
+    sizes = sizes_slowing_down(1e-7, 1e-3, 4000, 6000, boundary=1000)
     assert sizes[-5:-1] == [30, 30, 30, 30]  # (the last: what was left of the 6000)
 
 

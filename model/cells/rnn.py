@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.cells import CellInfo
-from model.ordered_sum import OUTER, ordered_sum, sums_in_order
+from model.ordered_sum import outer_sum, sums_in_order
 from model.params import rnn_spec
 from model.serial import matmul
 
@@ -152,7 +152,7 @@ class IterationKernel:
         if self.in_place:
             self._grad_h_sum = self._grad_sum[recurrent].reshape(H, H)
             # one einsum pass, when numpy keeps the order for these shapes (ordered_sum)
-            self._one_pass = sums_in_order(OUTER, (B, H), (B, H))
+            self._one_pass = sums_in_order(B, H, H)
             # the states and deltas copied last timestep first, for that pass
             self._states_backward = np.empty((B, H))
             self._deltas_backward = np.empty((B, H))
@@ -308,7 +308,7 @@ class IterationKernel:
             # every timestep, the first one's zero state included, as the tutorial adds them
             np.copyto(self._states_backward, self._states_2d[::-1])
             np.copyto(self._deltas_backward, self._deltas_2d[::-1])
-            ordered_sum(OUTER, self._states_backward, self._deltas_backward, self._grad_h_sum)
+            outer_sum(self._states_backward, self._deltas_backward, self._grad_h_sum)
             return
         total, product, outer, add = self._grad_h_sum, self._product, np.dot, np.add
         (column, delta), *earlier = self._recurrent_terms

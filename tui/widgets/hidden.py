@@ -52,6 +52,11 @@ def shade_level(value: float, scale: float = 1.0) -> int:
 Rows = tuple[tuple[float, ...] | None, ...]
 
 
+def unit_label(state: str, unit: int) -> str:
+    """A heatmap row's name, and the inspector's for its units: h2, c2, or a gate's i2."""
+    return f"{state}{unit}"
+
+
 def delta_shown(snap: Snapshot, state: str) -> str:
     """The carried state whose delta is shown going backward: c for the LSTM's c, else h."""
     return "c" if state == "c" and "c" in snap.deltas else "h"
@@ -144,7 +149,7 @@ class HiddenPanel(Widget):
         pending = [notes[k] for k in sorted(notes)]
         lines = []
         for unit in units:
-            row = grid.label(f"{prefix}{unit}")
+            row = grid.label(unit_label(prefix, unit))
             for t in grid.timesteps():
                 row.append(self._cell(grid, values[t], unit, signed, scale, t == now))
             if unit == marked_unit and self.carry_correlation is not None:

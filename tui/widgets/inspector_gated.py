@@ -34,15 +34,10 @@ from model.explain_gated import (
     tanh_gates,
 )
 from model.stepper import BACKWARD
-from tui.widgets.hidden import delta_shown
+from tui.widgets.hidden import delta_shown, unit_label
 from tui.widgets.inspector import Pointed, no_weights, num, sig, symbols
 
 Row = tuple[float, ...]
-
-
-def unit_label(state: str, unit: int) -> str:
-    """As the heatmap labels its rows: h2, c2, or a gate's i2."""
-    return f"{state}{unit}"
 
 
 def named(state: str, t: int, unit: int) -> str:
