@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -78,23 +79,27 @@ class ErrorHistory:
             del self.recent[: len(self.recent) - RECENT]
 
     def extend(self, errors: Iterable[float]) -> None:
-        """`append` each error, in slices: the same block sums and the same trimming points
-        as one append after another, at a fraction of the cost (a compiled-kernel chunk
-        brings thousands of errors at once)."""
+        """`append` each error: the same block sums and the same trimming points as one
+        append after another, at a fraction of the cost (a compiled-kernel chunk brings
+        thousands of errors at once, and a Python loop over each block cost the training
+        thread some 5% of its time)."""
         values = list(map(float, errors))
-        recent, at, count = self.recent, 0, len(values)
-        while at < count:
-            # up to the next block end or the next trim, whichever comes first
-            room = max(1, min(BLOCK - self.end % BLOCK, 2 * RECENT + 1 - len(recent)))
-            upto = min(count, at + room)
-            recent.extend(values[at:upto])
-            self.end += upto - at
-            at = upto
-            if self.end % BLOCK == 0:
-                first = self.block_start(self.end - 1)
-                self.blocks.append(_sequential_sum(recent[first - self.end :]))
-            if len(recent) > 2 * RECENT:
-                del recent[: len(recent) - RECENT]
+        if not values:
+            return
+        recent, end = self.recent, self.end + len(values)
+        first = self.block_start(self.end)  # the block under way
+        complete = end // BLOCK * BLOCK  # the blocks ending by then are summed now
+        if complete > first:
+            held = self.end - first  # its values so far, the last of `recent`
+            span = recent[len(recent) - held :] + values[: complete - self.end]
+            self.blocks += _block_sums(span, first % BLOCK)
+        recent += values
+        self.end = end
+        if len(recent) > 2 * RECENT:
+            # one append at a time drops the oldest down to RECENT whenever 2 * RECENT
+            # are exceeded, that is once every RECENT + 1 appends from there
+            keep = RECENT + (len(recent) - 2 * RECENT - 1) % (RECENT + 1)
+            del recent[: len(recent) - keep]
 
     def values(self) -> list[float]:
         """The raw errors held for saving: the last RECENT at most, oldest first."""
@@ -219,6 +224,18 @@ def _sequential_sum(values: Sequence[float]) -> float:
     for value in values:
         total += value
     return total
+
+
+def _block_sums(values: Sequence[float], column: int) -> list[float]:
+    """The sums of consecutive blocks of BLOCK values, the first starting at `column` of
+    its block, each added in order from 0.0 exactly as `_sequential_sum` adds: the first
+    block is padded in front with zeros (0.0 + 0.0 is 0.0, so they change no bit), and
+    `np.add.accumulate` adds each row one value after another (`np.add.reduce` would
+    add in pairs: other bits)."""
+    rows = np.zeros(column + len(values))
+    rows[column:] = values
+    sums = np.add.accumulate(rows.reshape(-1, BLOCK), axis=1)[:, -1]
+    return cast(list[float], sums.tolist())
 
 
 def bucket_means(values: Sequence[float] | np.ndarray, buckets: int) -> list[float]:
