@@ -9,8 +9,9 @@ from model.encoding import TABLE_BITS, bits_lsb_first, problem_bits
 
 
 def _by_definition(a: list[int], b: list[int], bits: int) -> tuple[np.ndarray, np.ndarray]:
-    X = np.array([[bits_lsb_first(x, bits), bits_lsb_first(y, bits)] for x, y in zip(a, b)])
-    Y = np.array([bits_lsb_first(x + y, bits) for x, y in zip(a, b)])
+    pairs = list(zip(a, b, strict=True))
+    X = np.array([[bits_lsb_first(x, bits), bits_lsb_first(y, bits)] for x, y in pairs])
+    Y = np.array([bits_lsb_first(x + y, bits) for x, y in pairs])
     return X.transpose(0, 2, 1).astype(float), Y.reshape(len(a), bits, 1, 1).astype(float)
 
 
