@@ -32,10 +32,16 @@ TABLE_BITS = 10  # up to this width, bits are looked up: 1024 x 10 floats, 80 KB
 @functools.lru_cache(maxsize=TABLE_BITS)
 def _bit_table(bits: int) -> np.ndarray:
     """Row v: the bits of v as floats, LSB first, for every v below 2**bits."""
-    values = np.arange(1 << bits, dtype=np.int64)
-    table = ((values[:, None] >> np.arange(bits)) & 1).astype(np.float64)
+    table = np.empty((1 << bits, bits))
+    _shift_bits(np.arange(1 << bits, dtype=np.int64), table)
     table.flags.writeable = False
     return table
+
+
+def _shift_bits(operand: np.ndarray, out: np.ndarray) -> None:
+    """out[k, t] = bit t of operand[k], shifted and masked straight into out's floats."""
+    shifts = np.arange(out.shape[-1], dtype=np.int64)
+    np.bitwise_and(np.right_shift(operand[:, None], shifts), 1, out=out, casting="unsafe")
 
 
 def problem_bits(a: np.ndarray, b: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
@@ -58,9 +64,8 @@ def problem_bits(a: np.ndarray, b: np.ndarray, bits: int) -> tuple[np.ndarray, n
         for operand, out in targets:
             np.take(table, operand, axis=0, out=out)
         return X, Y
-    shifts = np.arange(bits, dtype=np.int64)
     for operand, out in targets:
-        np.bitwise_and(np.right_shift(operand[:, None], shifts), 1, out=out, casting="unsafe")
+        _shift_bits(operand, out)
     return X, Y
 
 

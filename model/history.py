@@ -70,19 +70,14 @@ class ErrorHistory:
         return max(self.start, iteration // BLOCK * BLOCK)
 
     def append(self, error: float) -> None:
-        self.recent.append(float(error))
-        self.end += 1
-        if self.end % BLOCK == 0:
-            first = self.block_start(self.end - 1)
-            self.blocks.append(_sequential_sum(self.recent[first - self.end :]))
-        if len(self.recent) > 2 * RECENT:  # trimmed in batches: one copy per RECENT appends
-            del self.recent[: len(self.recent) - RECENT]
+        self.extend((error,))
 
     def extend(self, errors: Iterable[float]) -> None:
-        """`append` each error: the same block sums and the same trimming points as one
-        append after another, at a fraction of the cost (a compiled-kernel chunk brings
-        thousands of errors at once, and a Python loop over each block cost the training
-        thread some 5% of its time)."""
+        """Record each error in order. Whatever the chunking, the blocks and the trimming of
+        `recent` come out the same: each block is summed once it completes, in iteration
+        order, and `recent` is trimmed down to RECENT whenever it would exceed 2 * RECENT
+        (a compiled-kernel chunk brings thousands of errors at once: a Python loop over each
+        block cost the training thread some 5% of its time)."""
         values = list(map(float, errors))
         if not values:
             return
@@ -96,8 +91,8 @@ class ErrorHistory:
         recent += values
         self.end = end
         if len(recent) > 2 * RECENT:
-            # one append at a time drops the oldest down to RECENT whenever 2 * RECENT
-            # are exceeded, that is once every RECENT + 1 appends from there
+            # where one error at a time would have trimmed last: trims come once every
+            # RECENT + 1 errors from the first time 2 * RECENT are exceeded
             keep = RECENT + (len(recent) - 2 * RECENT - 1) % (RECENT + 1)
             del recent[: len(recent) - keep]
 
