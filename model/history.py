@@ -140,6 +140,26 @@ class ErrorHistory:
         twin.end, twin.blocks, twin.recent = self.end, list(self.blocks), list(self.recent)
         return twin
 
+    def followed_by(self, later: ErrorHistory) -> ErrorHistory:
+        """This history and `later`, which starts where this one ends: one history.
+
+        Exact when `later` still holds every raw value or starts on a block boundary;
+        otherwise the block they share is this one's part, summed in order, plus `later`'s
+        (a rounding apart from the in-order sum: the curve cannot show it)."""
+        if later.start != self.end:
+            raise ValueError("the later history must start where this one ends")
+        whole = self.copy()
+        if later.recent_start <= later.start:
+            whole.extend(later.recent)
+            return whole
+        shared = self.block_start(self.end)
+        head = self.recent[len(self.recent) - (self.end - shared) :] if shared < self.end else []
+        first = later.blocks[0] + _sequential_sum(head) if head else later.blocks[0]
+        whole.blocks = [*self.blocks, first, *later.blocks[1:]]
+        whole.recent, whole.end = list(later.recent), later.end
+        whole._means = np.empty(0)
+        return whole
+
     # -- what the panel shows ------------------------------------------------------------
 
     def view(self, width: int) -> HistoryView:

@@ -9,6 +9,8 @@ the same kernel, which gives bit-identical weights (the tests check it).
 Some changes cannot be replayed: a new alpha, a training iteration on a sum the user
 chose, the network a run started from. Each leaves an *event* anchor holding the state
 right after it; replay never starts before the latest event at or before its target.
+An iteration trained on a typed sum is also noted (`typed`), so that stepping back into
+it shows that sum, not the example the stream would have drawn.
 
 Memory is bounded: anchors are thinned (every other one dropped, the spacing doubled)
 when they would take more than `budget` bytes. At 16 hidden units an anchor is about
@@ -90,6 +92,9 @@ class Timeline:
         self._anchors: dict[int, Anchor] = {start.iteration: start}
         self._starts: OrderedDict[int, Anchor] = OrderedDict()
         self._nbytes = start.nbytes
+        # iterations trained on a sum the user typed (o), not the stream's: the course of
+        # the run from its anchors needs them (each is followed by an event anchor)
+        self.typed: dict[int, tuple[int, int]] = {}
 
     @property
     def start(self) -> int:
@@ -127,6 +132,10 @@ class Timeline:
         if self._nbytes > self.budget:
             self._thin()
 
+    def note_typed(self, iteration: int, a: int, b: int) -> None:
+        """Iteration `iteration` of this course trains on a + b, drawn from no stream."""
+        self.typed[iteration] = (a, b)
+
     def remember_start(self, anchor: Anchor) -> None:
         """Keep the start of a recent iteration (stepping back across updates is instant)."""
         if anchor.iteration in self._anchors:
@@ -144,6 +153,8 @@ class Timeline:
         del self._iterations[max(cut, 1) :]
         for later in [i for i in self._starts if i > iteration]:
             del self._starts[later]
+        for later in [i for i in self.typed if i > iteration]:
+            del self.typed[later]
 
     def _thin(self) -> None:
         self.spacing *= 2
@@ -153,6 +164,24 @@ class Timeline:
                 self._nbytes -= anchor.nbytes
                 del self._anchors[iteration]
                 self._iterations.remove(iteration)
+
+    def extend_back(self, earlier: Timeline, reached: Anchor) -> None:
+        """Put `earlier` in front: the anchors of a replay from before this timeline's start
+        that reached `reached`, the very state this timeline started from. The start is
+        then no barrier, unless a change was made at that iteration (it stays an event)."""
+        if earlier.start >= self.start or earlier.typed:
+            raise ValueError("an earlier timeline of the stream alone must start before this one")
+        start = self._anchors[self.start]
+        if same_state(start, reached):
+            self._anchors[self.start] = dataclasses.replace(start, event=False)
+        before = [i for i in earlier._iterations if i < self.start]
+        for iteration in before:
+            self._anchors[iteration] = earlier._anchors[iteration]
+            self._nbytes += earlier._anchors[iteration].nbytes
+        self._iterations = before + self._iterations
+        self.spacing = max(self.spacing, earlier.spacing)
+        if self._nbytes > self.budget:
+            self._thin()
 
     # -- finding a way back ----------------------------------------------------------------
 
@@ -185,6 +214,18 @@ class Timeline:
                 if best.iteration < iteration <= limit:
                     best = anchor
         return best
+
+
+def same_state(one: Anchor, other: Anchor) -> bool:
+    """Do two anchors hold the same state, bit for bit (weights, random stream, alpha)?"""
+    return (
+        one.iteration == other.iteration
+        and one.alpha == other.alpha
+        and np.array_equal(one.params, other.params)
+        and one.rng_state[0] == other.rng_state[0]
+        and np.array_equal(one.rng_state[1], other.rng_state[1])
+        and one.rng_state[2:] == other.rng_state[2:]
+    )
 
 
 def replay(

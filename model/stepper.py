@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from model.config import DEFAULT_INIT
 from model.encoding import bits_lsb_first, from_bits_lsb_first, problem_bits
 from model.network import RNN
 from model.trainer import ChunkReport, Kernel, kernel_for, train
@@ -52,7 +53,9 @@ class Snapshot:
     update_size: tuple[float, float, float] | None  # max |change| of synapse_0, _1, _h
     finite: bool  # False once the weights have overflowed to inf/nan
     probe: bool = False  # a sum chosen by the user, run forward without training
+    typed: bool = False  # a sum chosen by the user that this iteration trains on (o)
     cell: str = "rnn"
+    init: tuple[float, float] = DEFAULT_INIT  # the range the initial weights were drawn from
     # every state and gate the cell exposes (RNN: h; LSTM: h c i f o g; GRU: h z r n), per
     # timestep, None until that timestep's forward step ran; "h" is layer_1
     states: Mapping[str, tuple[tuple[float, ...] | None, ...]] = field(default_factory=dict)
@@ -64,7 +67,9 @@ class Snapshot:
     def phase_label(self) -> str:
         if self.phase in (FORWARD, BACKWARD):
             return f"{self.phase} t={self.timestep}"
-        return "example drawn" if self.phase == READY else "update"
+        if self.phase == READY:
+            return "your sum" if self.probe or self.typed else "example drawn"
+        return "update"
 
     @property
     def true_value(self) -> int:
@@ -81,8 +86,12 @@ class Stepper:
 
     is_probe = False
 
-    def __init__(self, net: RNN) -> None:
+    def __init__(self, net: RNN, typed: Mapping[int, tuple[int, int]] | None = None) -> None:
         self.net = net
+        # iterations the user trained on a sum of their own (o): those examples come from
+        # here, drawn from no stream (the map is the run's own, so later entries count)
+        self._typed: Mapping[int, tuple[int, int]] = {} if typed is None else typed
+        self.typed = False  # the example under way is one of those
         self.kernel: Kernel = kernel_for(net)
         self._side_kernel: Kernel | None = None
         self.last_error: float | None = None
@@ -92,7 +101,9 @@ class Stepper:
 
     def _begin_example(self) -> None:
         self._rng_before_example: tuple[Any, ...] | None = self.net.rng_state()
-        self._load(*self.net.draw_example())
+        typed = self._typed.get(self.net.iteration)
+        self.typed = typed is not None
+        self._load(*(typed if typed is not None else self.net.draw_example()))
 
     def _load(self, a: int, b: int) -> None:
         """Start an iteration on a + b with the current weights (phase READY)."""
@@ -165,27 +176,44 @@ class Stepper:
         """
         if iterations <= 0:
             return 0
-        if self.phase == UPDATE:
-            self._begin_example()
-        first_error = self.finish_iteration()
-        if on_chunk is not None:
-            on_chunk(ChunkReport(self.net.iteration, 1, (first_error,)))
-
-        def shifted(report: ChunkReport) -> None:
+        done = 0
+        while done < iterations:
+            if done > 0 and should_stop is not None and should_stop():
+                break
+            # the iteration under way by itself (a typed one among them), then the stream's
+            # examples in bulk up to the next typed iteration
+            if self.phase == UPDATE:
+                self._begin_example()
+            error = self.finish_iteration()
+            done += 1
             if on_chunk is not None:
-                on_chunk(ChunkReport(report.iteration, report.done + 1, report.errors))
+                on_chunk(ChunkReport(self.net.iteration, done, (error,)))
+            bulk = min(iterations - done, self._untyped_run())
+            offset = done
 
-        done = 1 + train(
-            self.net,
-            iterations - 1,
-            kernel=self.kernel,
-            on_chunk=shifted,
-            should_stop=should_stop,
-            boundary=boundary,
-        )
-        self.last_error = self.kernel.overall_error
-        self._begin_example()
+            def shifted(report: ChunkReport, offset: int = offset) -> None:
+                if on_chunk is not None:
+                    on_chunk(ChunkReport(report.iteration, report.done + offset, report.errors))
+
+            ran = train(
+                self.net,
+                bulk,
+                kernel=self.kernel,
+                on_chunk=shifted,
+                should_stop=should_stop,
+                boundary=boundary,
+            )
+            done += ran
+            self.last_error = self.kernel.overall_error
+            self._begin_example()
+            if ran < bulk:
+                break
         return done
+
+    def _untyped_run(self) -> int:
+        """How many iterations from the next one on draw their examples from the stream."""
+        later = [i for i in self._typed if i >= self.net.iteration]
+        return min(later) - self.net.iteration if later else 2**62
 
     def train_on(self, a: int, b: int) -> float:
         """One training iteration on a chosen sum, drawn from no random stream.
@@ -214,7 +242,13 @@ class Stepper:
     def snapshot(self) -> Snapshot:
         """The step under way: what has been computed so far of the current example."""
         return self._picture(
-            self.phase, self.timestep, self.a, self.b, self._forward_done, self._backward_from
+            self.phase,
+            self.timestep,
+            self.a,
+            self.b,
+            self._forward_done,
+            self._backward_from,
+            typed=self.typed,
         )
 
     def trained_snapshot(self) -> Snapshot:
@@ -222,10 +256,18 @@ class Stepper:
         bits = self.net.bits
         digits = self.kernel.X.astype(int)
         a, b = from_bits_lsb_first(digits[:, 0]), from_bits_lsb_first(digits[:, 1])
-        return self._picture(UPDATE, None, a, b, bits, 0)
+        return self._picture(UPDATE, None, a, b, bits, 0, typed=False)  # bulk: drawn
 
     def _picture(
-        self, phase: str, timestep: int | None, a: int, b: int, known: int, backward_from: int
+        self,
+        phase: str,
+        timestep: int | None,
+        a: int,
+        b: int,
+        known: int,
+        backward_from: int,
+        *,
+        typed: bool,
     ) -> Snapshot:
         net, kernel, bits = self.net, self.kernel, self.net.bits
         outputs = kernel.layer_2.reshape(-1).tolist()
@@ -269,7 +311,9 @@ class Stepper:
             update_size=update_size,
             finite=net.is_finite(),
             probe=self.is_probe,
+            typed=typed,
             cell=net.cell,
+            init=net.config.init,
             states=states,
             deltas=deltas,
             update_sizes=update_sizes,

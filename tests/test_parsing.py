@@ -195,3 +195,12 @@ def test_going_before_the_loaded_history_is_refused_in_the_prompt() -> None:
     )
     assert parse_iteration("340584", first=340_584) == (340_584, None)
     assert parse_iteration("0") == (0, None)
+
+
+def test_a_sum_of_numbers_too_long_for_any_range_says_the_range() -> None:
+    assert parse_sum("99999999999999999 + 3", 8) == (
+        None,
+        "each number must be between 0 and 127 for 8-bit sums",
+    )
+    assert parse_sum("1" + " " * 50_000 + "x", 8)[0] is None  # no backtracking over a run
+    assert parse_sum(" 9 \t+   60 ", 8) == ((9, 60), None)

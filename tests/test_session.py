@@ -49,7 +49,7 @@ def test_back_retraces_every_screen_of_three_iterations() -> None:
         session.back()
         assert (session.view(), session.errors.view(40)) == expected
     assert session.position == Position(0, 0)
-    with pytest.raises(Refused, match="history starts"):
+    with pytest.raises(Refused, match="where the run starts: iteration 0"):
         session.back()
     for _ in range(steps):
         session.step()
@@ -197,14 +197,32 @@ def test_training_keeps_an_anchor_at_every_spacing_with_the_stream_before_its_dr
         assert np.array_equal(kept[1], fresh_state[1]) and kept[2:] == fresh_state[2:]
 
 
-def test_a_loaded_history_is_the_start_of_the_timeline() -> None:
+def test_a_loaded_run_of_its_seed_goes_back_past_where_it_was_loaded() -> None:
     net = trained_net(700)
     errors = ErrorHistory()
     errors.extend([0.5] * 700)
     session = Session(net, errors=errors)
-    assert len(session.errors) == 700
-    with pytest.raises(Refused, match="history starts"):
+    assert session.timeline.start == 700 and session.back_replays_from_seed()
+    session.back()  # replayed from the seed: the update of iteration 699, as it was
+    assert session.position == Position(699, steps_per_iteration(8) - 1)
+    assert np.array_equal(session.net.params, trained_net(700).params)
+    assert session.timeline.start == 0 and len(session.errors) == 700  # the file's curve kept
+    walked = fresh()
+    for _ in range(699 * steps_per_iteration(8) + steps_per_iteration(8) - 1):
+        walked.step()
+    assert session.view() == walked.view()
+    session.go_to(0)
+    assert np.array_equal(session.net.params, fresh().net.params)
+
+
+def test_a_loaded_run_not_of_its_seed_keeps_its_history_start() -> None:
+    net = trained_net(700)
+    net.params[0] = np.nextafter(net.params[0], np.inf)  # one bit off the seed's course
+    session = Session(net)
+    before = session.net.params.copy()
+    with pytest.raises(Refused, match="before 700 are not known"):
         session.back()
+    assert np.array_equal(session.net.params, before) and session.timeline.start == 700
     session.step()
     session.back()
     assert session.stepper.phase == READY

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 # re.ASCII: \d and \s mean [0-9] and ASCII white space; \Z: no newline after the end
 SUM = re.compile(r"\s*(\d{1,12})\s*(?:\+|,|\s)\s*(\d{1,12})\s*\Z", re.ASCII)
+ASCII_SPACES = re.compile(r"[ \t\n\r\f\v]+")
+SEPARATORS = re.compile(r" ?[+,] ?| ")  # between the two numbers, spaces made one
 MAX_DIGITS = 12  # more is beyond every range here (and int() refuses over 4300 digits)
 
 
@@ -37,8 +39,12 @@ def whole_number(text: str) -> int | None:
 def parse_sum(text: str, bits: int) -> tuple[tuple[int, int] | None, str | None]:
     """'a + b' (or 'a b', 'a,b') with both operands in 0..2^(bits-1)-1."""
     limit = (1 << (bits - 1)) - 1
+    text = ASCII_SPACES.sub(" ", text)  # a run of spaces made one: SUM backtracks over runs
     match = SUM.match(text)
     if not match:
+        parts = SEPARATORS.split(text.strip(" "))
+        if len(parts) == 2 and all(part.isascii() and part.isdigit() for part in parts):
+            return None, f"each number must be between 0 and {limit} for {bits}-bit sums"
         return None, f"type two whole numbers, like 9 + 60 (each 0 to {limit})"
     a, b = int(match.group(1)), int(match.group(2))
     if a > limit or b > limit:

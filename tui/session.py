@@ -20,14 +20,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from model.history import AVERAGE_OVER, RECENT, ErrorHistory
 from model.network import RNN
 from model.probes import NONE, Ablation
-from model.replay import RECENT_STARTS, Anchor, Timeline, replay
+from model.replay import RECENT_STARTS, Anchor, Timeline, replay, same_state
 from model.stepper import BACKWARD, FORWARD, READY, UPDATE, ProbeStepper, Snapshot, Stepper
 from model.trainer import ChunkReport, train
 
@@ -87,6 +85,8 @@ class Run:
     # the longest error history this run has had since its last event: going back
     # truncates `errors`, and a jump forward again takes the curve from here, not by replay
     longest: ErrorHistory | None = None
+    # the state the run was started or loaded in (its timeline's first anchor, as it came)
+    origin: Anchor | None = None
 
 
 class Session:
@@ -111,10 +111,11 @@ class Session:
     def _new_run(self, net: RNN, errors: ErrorHistory | None, saved_at: int | None) -> Run:
         if errors is None or errors.end != net.iteration:
             errors = ErrorHistory(net.iteration)
-        stepper = Stepper(net)
-        start = Anchor.of(net, stepper.resume_rng_state(), event=True, tail=errors.tail())
+        start = Anchor.of(net, net.rng_state(), event=True, tail=errors.tail())
         spacing = {} if self._spacing is None else {"spacing": self._spacing}
-        return Run(stepper, errors, Timeline(start, **spacing), [], saved_at)
+        timeline = Timeline(start, **spacing)
+        stepper = Stepper(net, timeline.typed)
+        return Run(stepper, errors, timeline, [], saved_at, origin=timeline.anchors()[0])
 
     # -- what there is -------------------------------------------------------------------
 
@@ -219,7 +220,7 @@ class Session:
         event = timeline.event_at(net.iteration)
         if event is not None and not _same_start(event, net, self.stepper):
             event.restore(net)  # a change made here before going back: made again
-            self.run.stepper = Stepper(net)
+            self.run.stepper = Stepper(net, timeline.typed)
         rng = self.stepper.resume_rng_state()
         if timeline.wants(net.iteration):
             timeline.record(Anchor.of(net, rng))
@@ -234,15 +235,27 @@ class Session:
                 raise Refused("This is the start of the probe: escape leaves it.")
             self.probe = self._new_probe(self.probe.a, self.probe.b, steps - 1)
             return self.view()
+        self.seek(self.previous_position())
+        return self.view()
+
+    def previous_position(self) -> Position:
+        """Where `back` goes from the run's position (Refused at iteration 0's start)."""
         here = self.position
         if here.step > 0:
-            self.seek(Position(here.iteration, here.step - 1))
-        elif here.iteration > self.timeline.start:
-            last = steps_per_iteration(self.net.bits) - 1
-            self.seek(Position(here.iteration - 1, last))
-        else:
-            raise Refused(f"This is where the run's history starts (iteration {here.iteration:,}).")
-        return self.view()
+            return Position(here.iteration, here.step - 1)
+        if here.iteration == 0:
+            raise Refused("This is where the run starts: iteration 0, before its first example.")
+        return Position(here.iteration - 1, steps_per_iteration(self.net.bits) - 1)
+
+    def back_replays_from_seed(self) -> bool:
+        """Does `back` from here first rebuild the history before the run's first anchor (a
+        run loaded or resumed at a later iteration)? Then it can take a while: a worker's."""
+        if self.probe is not None:
+            return False
+        try:
+            return self.previous_position().iteration < self.timeline.start
+        except Refused:
+            return False
 
     def finish_forward(self) -> Snapshot:
         """The rest of the forward pass of the example on show (f)."""
@@ -277,16 +290,67 @@ class Session:
         should_stop: Callable[[], bool] | None = None,
     ) -> bool:
         """Put the run at `target` exactly as stepping from its start would; False if stopped."""
-        if target.iteration < self.timeline.start:
-            raise Refused(
-                f"The run's history starts at iteration {self.timeline.start:,}: "
-                "earlier iterations are not known here."
-            )
+        if target.iteration < self.timeline.start and not self._replay_from_seed(
+            on_chunk=on_chunk, should_stop=should_stop
+        ):
+            return False
         if not self._reach(target.iteration, on_chunk=on_chunk, should_stop=should_stop):
             return False
         for _ in range(target.step):
             self._advance()
         self._forget_accuracy_after(self.net.iteration)
+        return True
+
+    def _replay_from_seed(
+        self,
+        *,
+        on_chunk: Callable[[ChunkReport], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> bool:
+        """The history before the run's first anchor, rebuilt by training from the seed: kept
+        if that reaches the very state the run started from (a checkpoint of a run trained
+        from its seed alone), refused if not. False if stopped on the way (nothing changes)."""
+        run, config = self.run, self.net.config
+        origin = run.origin
+        assert origin is not None
+        unknown = Refused(
+            f"Iterations before {origin.iteration:,} are not known: this run's weights there "
+            f"are not what seed {config.seed} trains to (alpha changed, a typed sum trained, "
+            "or trained elsewhere), so its history starts at that iteration."
+        )
+        fresh = RNN(config)
+        if fresh.alpha != origin.alpha:
+            raise unknown
+        earlier = Timeline(Anchor.of(fresh, fresh.rng_state()), spacing=self.timeline.spacing)
+        errors = ErrorHistory(0)
+
+        def chunk(report: ChunkReport) -> None:
+            errors.extend(report.errors)
+            if earlier.wants(fresh.iteration):
+                earlier.record(Anchor.of(fresh, fresh.rng_state()))
+            if on_chunk is not None:
+                on_chunk(report)
+
+        ran = train(
+            fresh,
+            origin.iteration,
+            on_chunk=chunk,
+            should_stop=should_stop,
+            boundary=earlier.spacing,
+        )
+        if ran < origin.iteration:
+            return False
+        reached = Anchor.of(fresh, fresh.rng_state())
+        if not same_state(reached, origin):
+            raise unknown
+        self.timeline.extend_back(earlier, reached)
+        for history in (run.errors, run.longest):
+            if history is not None and history.start == origin.iteration:
+                whole = errors.followed_by(history)
+                if history is run.errors:
+                    run.errors = whole
+                else:
+                    run.longest = whole
         return True
 
     def go_to(
@@ -354,7 +418,7 @@ class Session:
                 tail = self.errors.tail(net.iteration)
                 timeline.remember_start(Anchor.of(net, net.rng_state(), tail=tail))
                 train(net, 1, on_chunk=chunk)
-        self.run.stepper = Stepper(net)
+        self.run.stepper = Stepper(net, timeline.typed)
         self._began_iteration()
         return net.iteration == iteration  # False: stopped on the way, left there
 
@@ -419,17 +483,22 @@ class Session:
             raise Refused("Enter a sum first (e), then o trains one iteration on it.")
         self._check_not_ablated("training on it")
         a, b = self.probe.a, self.probe.b
+        typed_at = self.net.iteration
         error = self.stepper.train_on(a, b)
         self.errors.append(error)
         self._event()
+        self.timeline.note_typed(typed_at, a, b)  # stepping back into it shows this sum
         self.probe = self._new_probe(a, b, 0)
         return error
 
     def _event(self) -> None:
         """A change no replay can make: the run goes on from an event anchor."""
         self.run.longest = None  # what came after this point before is another run's
-        rng = self.stepper.resume_rng_state()
+        stepper = self.stepper
+        rng = stepper.resume_rng_state()
         self.timeline.record(Anchor.of(self.net, rng, event=True, tail=self.errors.tail()))
+        if stepper.typed and stepper.phase != UPDATE:  # the example under way is still typed
+            self.timeline.note_typed(self.net.iteration, stepper.a, stepper.b)
 
     # -- your own sum, ablations, alpha ------------------------------------------------------
 
@@ -601,10 +670,4 @@ class Session:
 
 
 def _same_start(anchor: Anchor, net: RNN, stepper: Stepper) -> bool:
-    rng: tuple[Any, ...] = stepper.resume_rng_state()
-    return (
-        anchor.alpha == net.alpha
-        and np.array_equal(anchor.params, net.params)
-        and np.array_equal(anchor.rng_state[1], rng[1])
-        and anchor.rng_state[2:] == tuple(rng[2:])
-    )
+    return same_state(anchor, Anchor.of(net, stepper.resume_rng_state()))

@@ -22,7 +22,7 @@ from model.network import Network
 from model.probes import NONE, Ablation, Accuracy, carry_probes, evaluate_net
 from model.stepper import Snapshot, Stepper
 from model.trainer import ChunkReport
-from tui.session import Refused, Session
+from tui.session import Position, Refused, Session
 from tui.widgets.error import AccuracyView
 
 FRAME_INTERVAL = 0.2  # seconds between screen updates while training (5 per second)
@@ -183,6 +183,7 @@ class SeekProgress:
     finished: bool
     reached: bool = False  # finished at the target (False: stopped or failed on the way)
     problem: str = ""
+    step: int | None = None  # the step of `target` sought (None: its forward pass, as g)
 
 
 def run_seek(
@@ -193,10 +194,15 @@ def run_seek(
     *,
     frame_interval: float = FRAME_INTERVAL,
     clock: Callable[[], float] = time.perf_counter,
+    step: int | None = None,
 ) -> bool:
-    """Go to iteration `target` (replaying or training), posting progress while it takes."""
-    base = session.timeline.base(target).iteration
-    total = max(target - min(base, target), 1)
+    """Go to iteration `target` (replaying or training), posting progress while it takes;
+    to step `step` of it if given (else its forward pass complete, as `g` shows it)."""
+    timeline = session.timeline
+    if target < timeline.start:  # the history before it is rebuilt from the seed first
+        total = max(timeline.start, 1)
+    else:
+        total = max(target - min(timeline.base(target).iteration, target), 1)
     last_frame = clock()
 
     def on_chunk(report: ChunkReport) -> None:
@@ -204,14 +210,22 @@ def run_seek(
         now = clock()
         if now - last_frame >= frame_interval:
             last_frame = now
-            post(SeekProgress(target, report.done, total, finished=False))
+            post(SeekProgress(target, report.done, total, finished=False, step=step))
 
     problem, reached = "", False
     try:
-        reached = session.go_to(target, on_chunk=on_chunk, should_stop=cancelled)
+        if step is None:
+            reached = session.go_to(target, on_chunk=on_chunk, should_stop=cancelled)
+        else:
+            where = Position(target, step)
+            reached = session.seek(where, on_chunk=on_chunk, should_stop=cancelled)
     except Refused as err:
         problem = str(err)
     except Exception as err:  # never let a worker take the app down with a traceback
         problem = f"going to iteration {target:,} failed: {err}"
-    post(SeekProgress(target, total, total, finished=True, reached=reached, problem=problem))
+    post(
+        SeekProgress(
+            target, total, total, finished=True, reached=reached, problem=problem, step=step
+        )
+    )
     return reached

@@ -170,7 +170,7 @@ class MainScreen(Screen[None]):
 
     def _curve_width(self) -> int:
         wanted = [follower.curve_width() for follower in self.followers]  # a focus chart
-        return max(self.query_one(ErrorPanel).size.width, 1, *wanted)
+        return max(self.query_one(ErrorPanel).curve_width(), 1, *wanted)
 
     def _draw_errors(self) -> None:
         if self.training is not None:
@@ -179,7 +179,7 @@ class MainScreen(Screen[None]):
         # an untrained network errs by about half a bit per position: bars are drawn
         # against that, so the fall of the error stays visible once it is small
         view = session.errors.view(self._curve_width())
-        self.query_one(ErrorPanel).show(view, scale=session.net.bits / 2)
+        self.query_one(ErrorPanel).show(view)
 
     def _draw_probes(self, probes: Probes) -> None:
         session = self.session
@@ -226,6 +226,11 @@ class MainScreen(Screen[None]):
             self._measure()
 
     def action_back(self) -> None:
+        if self.training is None and self.session.back_replays_from_seed():
+            where = self.session.previous_position()  # before a loaded run's first anchor
+            self._start_worker(TrainingView(0, 1, 0.0, kind="replaying from the seed"))
+            self._seek(where.iteration, self._stop_requested, where.step)
+            return
         before = self.session.net.iteration
         self._act(self.session.back)
         if self.session.net.iteration != before:
@@ -244,16 +249,13 @@ class MainScreen(Screen[None]):
     def action_go_to(self) -> None:
         if self._refused_while_busy("going to an iteration"):
             return
+        now, start = self.session.net.iteration, self.session.timeline.start
+        hint = f"now at {now:,}; exactly as training from the seed gets there"
+        if start > 0:
+            seed = self.session.net.config.seed
+            hint = f"now at {now:,}; before {start:,} (loaded there): replayed from seed {seed}"
         self.app.push_screen(
-            PromptScreen(
-                "Go to iteration",
-                partial(parse_iteration, first=self.session.timeline.start),
-                hint=(
-                    f"exactly as training from the seed gets there; now at "
-                    f"{self.session.net.iteration:,}, history from {self.session.timeline.start:,}"
-                ),
-            ),
-            self._go_to,
+            PromptScreen("Go to iteration", parse_iteration, hint=hint), self._go_to
         )
 
     def _go_to(self, iteration: int | None) -> None:
@@ -324,7 +326,7 @@ class MainScreen(Screen[None]):
             self._worker_idle.set()
 
     @work(thread=True, exclusive=True, group="training", exit_on_error=False)
-    def _seek(self, iteration: int, stop: threading.Event) -> None:
+    def _seek(self, iteration: int, stop: threading.Event, step: int | None = None) -> None:
         worker = get_current_worker()
         try:
             run_seek(
@@ -332,6 +334,7 @@ class MainScreen(Screen[None]):
                 iteration,
                 lambda p: self.post_message(Seeking(p)),
                 lambda: stop.is_set() or worker.is_cancelled,
+                step=step,
             )
         finally:
             self._worker_idle.set()
@@ -347,7 +350,7 @@ class MainScreen(Screen[None]):
         else:
             self.training = TrainingView(progress.done, progress.total, progress.rate)
             self._draw(progress.snapshot)
-            self.query_one(ErrorPanel).show(progress.errors, scale=progress.snapshot.bits / 2)
+            self.query_one(ErrorPanel).show(progress.errors)
         if progress.probes is not None:
             self._draw_probes(progress.probes)
         if progress.finished:
@@ -355,15 +358,18 @@ class MainScreen(Screen[None]):
 
     def on_seeking(self, message: Seeking) -> None:
         progress = message.progress
+        back = progress.step is not None  # b before a loaded run's first anchor
         if not progress.finished:
-            kind = f"going to {progress.target:,}"
+            kind = "replaying from the seed" if back else f"going to {progress.target:,}"
             self.training = TrainingView(progress.done, progress.total, 0.0, kind=kind)
             self._draw_status()
             return
         self._worker_done()
         self.note = "" if progress.reached else "stopped on the way"
         self._draw()
-        if progress.reached:
+        if progress.reached and back:
+            self._say("The history before this run was loaded, replayed from its seed.")
+        elif progress.reached:
             self._say(f"Iteration {progress.target:,}, forward pass done.", timeout=2)
         self._worker_ended(progress.problem)
 
@@ -521,7 +527,10 @@ class MainScreen(Screen[None]):
                 "Clamp a unit to 0 (the carry-like unit is pre-selected)",
                 lambda text: parse_state_unit(text, hidden, carried),
                 value="" if unit is None else f"{state}{unit}",
-                hint=f"{units}; blank for none; h cuts synapse_h; x removes every ablation",
+                hint=(
+                    f"type {units} (units 0 to {hidden - 1}), or leave it blank for none;"
+                    " on the main screen h cuts synapse_h and x removes every ablation"
+                ),
             ),
             self._set_clamped_unit,
         )
@@ -675,7 +684,7 @@ class MainScreen(Screen[None]):
             self._draw_errors()
         elif panel.history is not None:  # until the worker's next frame, squeezed
             curve = tuple(bucket_means(panel.history.curve, self._curve_width()))
-            panel.show(dataclasses.replace(panel.history, curve=curve), scale=panel.scale)
+            panel.show(dataclasses.replace(panel.history, curve=curve))
 
     def _tell_followers(self) -> None:
         for follower in self.followers:

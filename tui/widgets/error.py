@@ -19,6 +19,7 @@ from tui.glyphs import current
 from tui.widgets.grid import lines_to_text
 
 CLIMB_LABEL = len("climb ")
+AXIS = 5  # the curve's range, right of its top and bottom rows: " 3.98"
 
 
 @dataclass(frozen=True)
@@ -32,24 +33,38 @@ class AccuracyView:
     iteration: int  # the weights it was measured on
 
 
-def spark_rows(values: Sequence[float], height: int, top: float) -> list[str]:
-    """Rows of bar glyphs (top row first); each column is one value, scaled to `top`.
+def spark_rows(values: Sequence[float], height: int, top: float, bottom: float = 0.0) -> list[str]:
+    """Rows of bar glyphs (top row first); each column is one value, `bottom` .. `top`.
 
     A positive value never rounds down to a blank: the small errors of a trained network,
     most of a long run's columns, show as the lowest bar, so the curve spans the width."""
     bars = current().bars
     steps = (len(bars) - 1) * height
+    span = top - bottom
     levels = []
     for v in values:
-        if v != v or top <= 0 or v <= 0:
+        if v != v or v <= 0 or top <= 0:
             levels.append(0)
+        elif span <= 0:
+            levels.append(1)
         else:
-            levels.append(max(1, round(min(v / top, 1.0) * steps)))
+            levels.append(max(1, round(min(max(v - bottom, 0.0) / span, 1.0) * steps)))
     rows = []
     for r in range(height - 1, -1, -1):
         base = r * (len(bars) - 1)
         rows.append("".join(bars[max(0, min(len(bars) - 1, lv - base))] for lv in levels))
     return rows
+
+
+def axis_label(value: float) -> str:
+    """An end of the error axis in AXIS - 1 characters: 3.98, 0.01, 12.3."""
+    if value < 9.995:
+        text = f"{value:.2f}"
+    elif value < 99.95:
+        text = f"{value:.1f}"
+    else:
+        text = f"{min(value, 9999):.0f}"
+    return text.rjust(AXIS - 1)
 
 
 def climb_row(exact: Sequence[float], width: int) -> str:
@@ -72,18 +87,15 @@ class ErrorPanel(Widget):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.history: HistoryView | None = None
-        self.scale = 0.0
         self.accuracy: AccuracyView | None = None
         self.ablated: AccuracyView | None = None
         self.ablation_label = ""
         self.climb: tuple[float, ...] = ()  # exact accuracy as measured, oldest first
 
-    def show(self, history: HistoryView, scale: float = 0.0) -> None:
-        """`scale`: the error the bars are drawn against (at least), so a trained network's
-        small errors look small instead of filling the panel."""
-        if (history, scale) == (self.history, self.scale):
+    def show(self, history: HistoryView) -> None:
+        if history == self.history:
             return  # stepping within an iteration leaves the curve as it is
-        self.history, self.scale = history, scale
+        self.history = history
         self.refresh()
 
     def show_accuracy(
@@ -127,10 +139,7 @@ class ErrorPanel(Widget):
             title.append(form, "dim")
         lines.append(title)
         spark_height = max(1, height - 5)
-        means = list(history.curve) if history is not None else []
-        top = max(max(means, default=0.0), self.scale)
-        for row in spark_rows(means, spark_height, top) if means else [""] * spark_height:
-            lines.append(Text(row, "#88c0d0"))
+        lines.extend(self._curve_lines(width, spark_height))
         if history is not None and history.last is not None and history.average is not None:
             lines.append(
                 Text(f"last {history.last:.4f}  avg{history.averaged} {history.average:.4f}")
@@ -139,6 +148,31 @@ class ErrorPanel(Widget):
             lines.append(Text("no iteration finished yet", "dim"))
         lines.extend(self._accuracy_lines(width))
         return lines_to_text(lines[:height] if height else lines)
+
+    def curve_width(self) -> int:
+        """The columns the curve is drawn in: the panel's, less its axis labels."""
+        return self._curve_room(self.size.width, max(1, self.size.height - 5))
+
+    @staticmethod
+    def _curve_room(width: int, height: int) -> int:
+        return width - AXIS if height >= 2 and width >= AXIS + 8 else max(width, 1)
+
+    def _curve_lines(self, width: int, height: int) -> list[Text]:
+        """The curve from its lowest to its highest value, both written at its right: the
+        first thousand iterations' errors, 3.4 to 4.0, are a shape, not a solid block."""
+        history = self.history
+        if history is None or not history.curve:
+            return [Text("")] * height
+        room = self._curve_room(width, height)
+        labelled = room < width
+        means = bucket_means(history.curve, room)
+        drawn = [v for v in means if v == v and v > 0]
+        low, high = (min(drawn), max(drawn)) if drawn else (0.0, 0.0)
+        rows = [Text(row.ljust(room), "#88c0d0") for row in spark_rows(means, height, high, low)]
+        if labelled and drawn:
+            rows[0].append(" " + axis_label(high), "dim")
+            rows[-1].append(" " + axis_label(low), "dim")
+        return rows
 
     def _accuracy_lines(self, width: int) -> list[Text]:
         acc = self.accuracy

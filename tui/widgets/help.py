@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,14 +24,23 @@ KEYS = [
     ("u", "undo the last r, R, l or a run opened from the map (m)"),
     ("v", "the state or gate the heatmap shows (LSTM h c i f o g, GRU h z r n)"),
     ("d", "gradient check of the example on show: BPTT beside numerical"),
-    ("z", "projector focus: the sum, the hidden units, the learning curve, one"),
-    ("", "  at a time, full screen, with numbers (z next, escape leaves; steps work)"),
-    ("i", "inspect a heatmap cell: arrows move; its value and the statement that"),
-    ("", "  made it, with this example's numbers (escape leaves)"),
-    ("m", "convergence map: hidden sizes x init ranges over seeds, a sweep in the"),
-    ("", "  background; arrows, enter, a seed: that run here at its converged_at"),
-    ("", "  (u undoes); o changes the sweep (rnn-tui sweep's options); escape"),
-    ("", "  pauses it (the runs ended are kept; m again resumes it)"),
+    (
+        "z",
+        "projector focus: the sum, the hidden units, the learning curve, one at a time,"
+        " full screen, with numbers (z next, escape leaves; steps work)",
+    ),
+    (
+        "i",
+        "inspect a heatmap cell: arrows move; its value and the statement that made it,"
+        " with this example's numbers (escape leaves)",
+    ),
+    (
+        "m",
+        "convergence map: hidden sizes x init ranges over seeds, a sweep in the"
+        " background; arrows, enter, a seed: that run here at its converged_at"
+        " (u undoes); o changes the sweep (rnn-tui sweep's options); escape pauses it"
+        " (the runs ended are kept; m again resumes it)",
+    ),
     ("?", "this help (escape closes it)"),
     ("q, ctrl+c", "quit"),
 ]
@@ -37,8 +48,11 @@ KEYS = [
 TOOLS = [
     ("e", "your own sum a + b, run forward by n without training (PROBE)"),
     ("o", "train one iteration on your sum, on purpose"),
-    ("a / h / x", "clamp a unit to 0 / cut synapse_h / remove ablations (stepping shows"),
-    ("", "  the ablated network; training it is refused until x)"),
+    (
+        "a / h / x",
+        "clamp a unit to 0 / cut synapse_h / remove ablations (stepping shows the"
+        " ablated network; training it is refused until x)",
+    ),
     ("] / [", "double / halve alpha"),
     ("s / l", "save / load a checkpoint"),
     ("w", "weights as heatmaps, last update, 16- and 32-bit sums"),
@@ -72,23 +86,29 @@ PANELS = [
 ]
 
 
-def help_text() -> Text:
-    text = Text()
-    text.append("rnn-tui — Trask's binary-addition RNN, one timestep at a time\n", "bold")
-    text.append("Keys\n", "bold underline")
-    for key, what in KEYS:
-        text.append(f" {key:<10}", "bold cyan")
-        text.append(f"{what}\n")
-    text.append("Tools (also in ctrl+p)\n", "bold underline")
-    for key, what in TOOLS:
-        text.append(f" {key:<10}", "bold cyan")
-        text.append(f"{what}\n")
-    text.append("Panels\n", "bold underline")
-    for name, what in PANELS:
-        text.append(f" {name:<7}", "bold cyan")
-        text.append(f"{what}\n")
-    text.append("Names on screen (synapse_h, layer_1, overallError…) are the tutorial's.", "dim")
-    return text
+def _table(rows: list[tuple[str, str]], key_width: int) -> Table:
+    """Keys in one column, what they do in the other: a long line wraps under its own
+    column at any width (at 80 columns the text ran back under the keys)."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold cyan", width=key_width, no_wrap=True)
+    table.add_column(ratio=1, overflow="fold")
+    for key, what in rows:
+        table.add_row(key, what)
+    return table
+
+
+def help_text() -> Group:
+    return Group(
+        Text("rnn-tui — Trask's binary-addition RNN, one timestep at a time", "bold"),
+        Text("↑ ↓ page up / page down scroll; escape closes", "dim"),
+        Text("Keys", "bold underline"),
+        _table(KEYS, 9),
+        Text("Tools (also in ctrl+p)", "bold underline"),
+        _table(TOOLS, 9),
+        Text("Panels", "bold underline"),
+        _table(PANELS, 6),
+        Text("Names on screen (synapse_h, layer_1, overallError…) are the tutorial's.", "dim"),
+    )
 
 
 class HelpScreen(ModalScreen[None]):

@@ -16,13 +16,16 @@ from tui.widgets.grid import lines_to_text
 
 # the example drawn is the same for every cell; each cell's equations are its own
 READY_LINES = ("a_int = randint(128)", "b_int = randint(128)", "press n: forward t=0")
+TYPED_LINES = ("a_int, b_int: your sum (e)", "not drawn from the stream", "press n: forward t=0")
 CODE_WIDTH = 28  # the side column at 80x24: every cell's lines fit it (tested)
 
 
-def code_lines(cell: str, phase: str) -> tuple[str, ...]:
-    """The statement(s) behind a phase, in the cell's own words (model/cells)."""
+def code_lines(cell: str, phase: str, *, typed: bool = False) -> tuple[str, ...]:
+    """The statement(s) behind a phase, in the cell's own words (model/cells).
+
+    `typed`: the example is a sum the user typed (a probe, or an iteration `o` trained)."""
     if phase == READY:
-        return READY_LINES
+        return TYPED_LINES if typed else READY_LINES
     return cell_info(cell).code[phase]
 
 
@@ -85,5 +88,8 @@ class PhasePanel(Widget):
             lines.append(Text(self.note, "italic"))
         # this example's numbers first: with a gated cell's longer code they stay in view
         lines += self._numbers(snap)
-        lines += [Text(line, "green") for line in code_lines(snap.cell, snap.phase)]
+        lines += [
+            Text(line, "green")
+            for line in code_lines(snap.cell, snap.phase, typed=snap.probe or snap.typed)
+        ]
         return lines_to_text(lines)

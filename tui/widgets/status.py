@@ -32,10 +32,13 @@ def progress_bar(fraction: float, width: int) -> str:
 
 
 def settings_words(snap: Snapshot) -> list[str]:
-    """The run's settings as words that must never be split: "seed 0", "alpha 0.1", ..."""
-    words = [f"seed {snap.seed}", f"alpha {snap.alpha:g}", f"hidden {snap.hidden}"]
+    """The run's settings as words that must never be split: "RNN", "seed 0", ..."""
+    words = [snap.cell.upper(), f"seed {snap.seed}", f"alpha {snap.alpha:g}"]
+    words.append(f"hidden {snap.hidden}")
     if snap.bits != 8:
         words.append(f"bits {snap.bits}")
+    low, high = snap.init
+    words.append(f"init {low:g},{high:g}")
     return words
 
 
@@ -126,7 +129,7 @@ class StatusPanel(Widget):
             if self.ablation:  # always on screen while active
                 note.append(f"ABLATION {self.ablation}", "bold reverse magenta")
             elif snap.probe:
-                note.append("probe: weights unchanged", "magenta")
+                note.append("probe: o trains on it", "magenta")
             elif self.last_training is not None:  # how fast the last t went, on this kernel
                 last = self.last_training
                 note.append(f"last t: {last.rate:,.0f} it/s", "dim")

@@ -63,6 +63,9 @@ def matrix_lines(name: str, matrix: np.ndarray, max_rows: int = 64, cell: int = 
     scale = float(finite.max()) if finite.size else 1.0
     scale = scale if scale > 0 else 1.0
     lines = [Text(f"{name} {matrix.shape[0]}x{matrix.shape[1]}   max |w| {scale:.3g}", "bold")]
+    if cell >= 3 and matrix.shape[1] >= 8:  # the unit each weight goes to: too many to count
+        numbers = "".join(f"{c:<{cell}}" for c in range(min(matrix.shape[1], 64)))
+        lines.append(Text(f"    {numbers}", "dim"))
     for r, row in enumerate(matrix[:max_rows]):
         line = Text(f"{r:>3} ")
         for value in row[:64]:
@@ -84,7 +87,16 @@ def network_weights_text(
     """Any cell's weights, one heatmap per gate block (synapse_h[i], ...), laid out by the
     network's ParamSpec; `update_sizes` is a Snapshot's `update_sizes`; `cell` columns per
     weight (see `cell_width`)."""
-    lines: list[Text] = []
+    config = net.config
+    lines = [
+        Text(
+            f"Weights at iteration {net.iteration:,}: {net.cell.upper()}, seed {config.seed},"
+            f" hidden {net.hidden}",
+            "bold",
+        ),
+        Text("rows: from (synapse_0: a, b); columns: to unit; +/- sign, shade |w|/max", "dim"),
+        Text("up / down / page down scroll; escape or w closes", "dim"),
+    ]
     spec = net.spec
     for name in ("synapse_0", "synapse_h", "synapse_1", "bias"):
         if name not in net.weights:

@@ -1,0 +1,92 @@
+"""What a new user's first session found wanting, checked from the keyboard at 80x24: the
+status names the cell and the init range, `b` goes back past where a run was loaded, a
+sum trained with `o` is there when stepping back into it, the error curve has a scale."""
+
+from __future__ import annotations
+
+import numpy as np
+from screen import screen_lines, screen_text, workers_done
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+
+from model.config import RNNConfig
+from model.history import ErrorHistory
+from model.network import RNN
+from model.trainer import train
+from tui.app import RNNApp
+from tui.session import Position, steps_per_iteration
+from tui.widgets.error import ErrorPanel
+
+SIZE = (80, 24)
+
+
+async def settle(pilot: Pilot) -> None:
+    await workers_done(pilot.app)
+    await pilot.pause()
+
+
+def messages(app: RNNApp) -> str:
+    return "\n".join(str(n.message) for n in app._notifications)
+
+
+async def test_the_status_names_the_cell_and_the_init_range() -> None:
+    app = RNNApp(RNN(RNNConfig(cell="gru", init=(0.0, 1.0))))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        side = "\n".join(line.split("▏")[-1] for line in screen_lines(app)[:5])
+        assert "GRU seed 0" in side and "init 0,1" in side, side
+
+
+async def test_back_at_a_loaded_runs_start_replays_it_from_the_seed() -> None:
+    net = RNN(RNNConfig())
+    train(net, 300)
+    app = RNNApp(net)  # as --load or --resume start: the history begins at 300
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.session.timeline.start == 300
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.session.position == Position(299, steps_per_iteration(8) - 1)
+        assert "replayed from its seed" in messages(app)
+        assert "phase update" in screen_text(app)
+        twin = RNN(RNNConfig())
+        train(twin, 300)
+        assert np.array_equal(app.session.net.params, twin.params)
+        await pilot.press("g", *"0", "enter")
+        await settle(pilot)
+        assert app.session.net.iteration == 0
+        assert np.array_equal(app.session.net.params, RNN(RNNConfig()).params)
+
+
+async def test_a_sum_trained_with_o_is_shown_when_stepping_back_into_it() -> None:
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e", *"5+7", "enter", "o", "escape")
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        pred = next(line for line in screen_lines(app) if line.startswith("pred"))
+        assert "5 + 7 =" in pred, pred
+        await pilot.press(*"b" * (steps_per_iteration(8) - 1))
+        await settle(pilot)
+        text = screen_text(app)
+        assert "your sum" in text and "randint" not in text
+
+
+async def test_the_error_curve_is_drawn_between_its_lowest_and_highest_values() -> None:
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ErrorPanel()
+
+    app = One()
+    async with app.run_test(size=(28, 9)) as pilot:
+        history = ErrorHistory()
+        history.extend([3.4 + 0.6 * ((i // 10) % 2) for i in range(230)])  # 3.4, 4.0 by tens
+        panel = app.query_one(ErrorPanel)
+        panel.show(history.view(panel.curve_width()))
+        await pilot.pause()
+        rows = [line.plain for line in panel.render().split()][1:5]
+        assert rows[0].endswith(" 4.00") and rows[-1].endswith(" 3.40"), rows
+        full = "█"
+        assert not all(set(row[:-5].strip()) <= {full} for row in rows[1:]), rows
