@@ -244,7 +244,7 @@ async def test_new_seed_and_hidden_size() -> None:
         await answer(pilot, "3 8")
         await settle(pilot)
         assert app.session.stepper.net.config == RNNConfig(seed=3, hidden=8)
-        assert "seed 3 alpha 0.1 hidden 8" in screen_text(app)
+        assert "RNN seed 3 alpha 0.1" in screen_text(app) and "hidden 8" in screen_text(app)
 
 
 async def test_weights_screen_and_wider_sums() -> None:

@@ -80,15 +80,21 @@ async def test_extreme_settings_in_the_app(
             text = "\n".join(lines)
             head = re.search(r"iteration ([\d,]+)", text)
             assert head and int(head.group(1).replace(",", "")) == net.iteration
-            expected = f"seed 0 alpha {config.alpha:g} hidden {config.hidden}"
-            side = [part.strip() for line in lines for part in line.split("▏")[1:]]
-            shown = next((part for part in side if part.startswith("seed ")), "")
-            # "bits B" ends the settings line, or the N line below when the panel is narrow
-            assert shown in (expected, f"{expected} bits {config.bits}"), shown
+            expected = ["RNN", "seed 0", f"alpha {config.alpha:g}", f"hidden {config.hidden}"]
             if config.bits != 8:
-                n_line = side[side.index(shown) + 1]
-                assert f"bits {config.bits}" in f"{shown} {n_line}", (shown, n_line)
-                figures.note(f"{name} at {size[0]}x{size[1]}: status {shown!r} / {n_line!r}")
+                expected.append(f"bits {config.bits}")
+            low, high = config.init
+            expected.append(f"init {low:g},{high:g}")
+            side = [part.strip() for line in lines for part in line.split("▏")[1:]]
+            at = next(i for i, part in enumerate(side) if part.startswith("RNN seed 0"))
+            # the settings line and the N line under it, where the words it had no room for
+            # go: whole words, in order, the cell to the bits at least (init may be left out)
+            shown = f"{side[at]} {side[at + 1]}"
+            present = [word for word in expected if word in shown]
+            assert present == expected[: len(present)], (shown, expected)
+            assert len(present) >= len(expected) - 1, (shown, expected)
+            if config.bits != 8:
+                figures.note(f"{name} at {size[0]}x{size[1]}: status {shown!r}")
             assert ("DIVERGED" in text) == (not net.is_finite())
             if net.is_finite():
                 accuracy = evaluate(net.synapse_0, net.synapse_1, net.synapse_h, net.bits)
