@@ -32,6 +32,10 @@ from model.network import RNN
 from model.trainer import ChunkReport, train
 
 SPACING = 1000  # iterations between anchors (a multiple of model.history.BLOCK)
+# with the compiled kernel: it replays 4000 iterations in some 15 ms, and an anchor (the
+# random state read, the weights copied, the chunk cut there) cost its training thread
+# about 10% of its time at one per 1000
+COMPILED_SPACING = 4 * SPACING
 BUDGET = 16 * 2**20  # bytes all anchors may take
 RECENT_STARTS = 64  # iteration starts kept besides the anchors, for stepping back quickly
 

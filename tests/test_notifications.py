@@ -73,7 +73,7 @@ async def test_the_same_message_again_replaces_its_toast() -> None:
         await pilot.pause()
         await pilot.pause()
         shown = toasts(app)
-        assert len(shown) == 1 and "history" in shown[0], shown
+        assert len(shown) == 1 and "where the run starts" in shown[0], shown
         await pilot.press("right_square_bracket", "b")
         await pilot.pause()
         await pilot.pause()

@@ -281,3 +281,15 @@ def test_jumping_back_and_forward_again_keeps_the_whole_curve() -> None:
     assert session.errors.view(40) == twin.errors.view(40)
     assert session.errors.blocks == twin.errors.blocks
     assert np.array_equal(session.net.params, twin.net.params)
+
+
+def test_training_with_the_compiled_kernel_keeps_an_anchor_every_4000(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("tui.session.compiled_for", lambda cell: True)  # as when it trains
+    session = fresh()
+    session.train(9000)
+    kept = [anchor.iteration for anchor in session.timeline.anchors() if not anchor.event]
+    assert kept == [4000, 8000]
+    session.go_to(5555)  # replayed from 4000: the same weights all the same
+    assert np.array_equal(session.net.params, trained_net(5555).params)

@@ -23,9 +23,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from model.history import AVERAGE_OVER, RECENT, ErrorHistory
+from model.kernel_choice import compiled_for
 from model.network import RNN
 from model.probes import NONE, Ablation
-from model.replay import RECENT_STARTS, Anchor, Timeline, replay, same_state
+from model.replay import (
+    COMPILED_SPACING,
+    RECENT_STARTS,
+    Anchor,
+    Timeline,
+    replay,
+    same_state,
+)
 from model.stepper import BACKWARD, FORWARD, READY, UPDATE, ProbeStepper, Snapshot, Stepper
 from model.trainer import ChunkReport, train
 
@@ -444,6 +452,8 @@ class Session:
         """
         self.probe = None
         net, timeline = self.net, self.timeline
+        if self._spacing is None and compiled_for(net.cell):
+            timeline.spacing = max(timeline.spacing, COMPILED_SPACING)
         done = 0
         while done < total and not (should_stop is not None and should_stop()):
             # the iteration trained next is net.iteration, whatever the step under way
