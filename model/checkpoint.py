@@ -166,6 +166,10 @@ def _step_problem(value: int) -> str | None:
     return None if 0 <= value <= 2 * MAX_BITS + 1 else f"session_step {value} is out of range"
 
 
+def _operand_problem(value: int) -> str | None:
+    return None if 0 <= value < 2 ** (MAX_BITS - 1) else f"session typed operand {value}"
+
+
 # Members a checkpoint may hold or not: the run's error history (the app's curve) and, in
 # the app's session file, N and the step within the iteration. Files without them load.
 OPTIONAL_MEMBERS = (
@@ -174,6 +178,9 @@ OPTIONAL_MEMBERS = (
     Member("error_recent", "series", max_length=RECENT),
     Member("session_train_count", "int", check=_train_count_problem),
     Member("session_step", "int", check=_step_problem),
+    # the sum the example under way was typed as (o's iteration, stepped back into)
+    Member("session_typed_a", "int", check=_operand_problem),
+    Member("session_typed_b", "int", check=_operand_problem),
 )
 MEMBER = {member.name: member for member in (*MEMBERS, *OPTIONAL_MEMBERS)}
 WEIGHT_NAMES = tuple(m.name for m in MEMBERS if m.kind == "weights")
@@ -254,10 +261,14 @@ class Checkpoint:
     errors: ErrorHistory | None = None  # the run's overallError history
     train_count: int | None = None  # the app's N (session file)
     step: int | None = None  # the step within the iteration (session file)
+    typed: tuple[int, int] | None = None  # the example under way, a typed sum (session file)
 
 
 def _optional_arrays(
-    errors: ErrorHistory | None, train_count: int | None, step: int | None
+    errors: ErrorHistory | None,
+    train_count: int | None,
+    step: int | None,
+    typed: tuple[int, int] | None = None,
 ) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     if errors is not None:
@@ -266,6 +277,9 @@ def _optional_arrays(
         arrays["session_train_count"] = np.array(train_count, dtype=np.int64)
     if step is not None:
         arrays["session_step"] = np.array(step, dtype=np.int64)
+    if typed is not None:
+        arrays["session_typed_a"] = np.array(typed[0], dtype=np.int64)
+        arrays["session_typed_b"] = np.array(typed[1], dtype=np.int64)
     return arrays
 
 
@@ -277,11 +291,12 @@ def save_checkpoint(
     errors: ErrorHistory | None = None,
     train_count: int | None = None,
     step: int | None = None,
+    typed: tuple[int, int] | None = None,
 ) -> None:
     """Write `net` to `path` (used verbatim) atomically; raise CheckpointError on failure.
 
-    `errors`, `train_count` and `step` are stored when given (the app's curve, N and
-    position; see `Checkpoint`).
+    `errors`, `train_count`, `step` and `typed` are stored when given (the app's curve,
+    N, position and typed example; see `Checkpoint`).
 
     `rng_state` (a `RandomState.get_state()` tuple) replaces the state of `net.rng`,
     for callers that stand in the middle of an iteration whose examples were already
@@ -293,9 +308,10 @@ def save_checkpoint(
     name = os.fsdecode(path)
     try:
         arrays = _checkpoint_arrays(net, rng_state)
-        arrays.update(_optional_arrays(errors, train_count, step))
+        arrays.update(_optional_arrays(errors, train_count, step, typed))
         _validated(arrays)
         _validated_optional(arrays, net.iteration)
+        _typed_sum(arrays, net.config.operand_limit)
     except _Invalid as err:
         raise CheckpointError(f"cannot save checkpoint {name!r}: {err}", path) from None
     target = save_target(name)
@@ -464,6 +480,7 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         net.load_state(params, rng_state, iteration)
         net.alpha = alpha
         errors, train_count, step = _validated_optional(arrays, iteration)
+        typed = _typed_sum(arrays, config.operand_limit)
     except _Invalid as err:
         raise CheckpointError(
             f"checkpoint {name!r} is not a valid rnn-tui checkpoint: {err}", path
@@ -471,7 +488,20 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     except OSError as err:
         reason = err.strerror or _one_line(err)
         raise CheckpointError(f"cannot load checkpoint {name!r}: {reason}", path) from None
-    return Checkpoint(net, errors, train_count, step)
+    return Checkpoint(net, errors, train_count, step, typed)
+
+
+def _typed_sum(arrays: dict[str, np.ndarray], limit: int) -> tuple[int, int] | None:
+    """The session's typed example (both operands or neither, each below `limit`)."""
+    a, b = arrays.get("session_typed_a"), arrays.get("session_typed_b")
+    if a is None and b is None:
+        return None
+    if a is None or b is None:
+        raise _Invalid("the typed sum needs both session_typed_a and session_typed_b")
+    pair = (_as_int("session_typed_a", a), _as_int("session_typed_b", b))
+    if not all(0 <= value < limit for value in pair):
+        raise _Invalid(f"the typed sum {pair[0]} + {pair[1]} has an operand over {limit - 1}")
+    return pair
 
 
 def _read_members(name: str) -> dict[str, np.ndarray]:

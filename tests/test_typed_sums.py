@@ -115,3 +115,27 @@ def test_alpha_changed_at_the_start_of_a_typed_iteration_keeps_it_typed() -> Non
     assert session.view().typed and (session.view().a, session.view().b) == (5, 7)
     session.finish_iteration()
     assert np.array_equal(session.net.params, trained)
+
+
+def test_a_session_saved_inside_a_typed_iteration_resumes_on_that_sum(tmp_path) -> None:
+    session, after, _, drawn = trained_on_typed(300)
+    session.seek(Position(300, 4))  # forward t=3 of the typed 5 + 7
+    path = str(tmp_path / "session.npz")
+    session.save_session(path)
+    resumed = Session.resumed(path)
+    assert resumed.position == Position(300, 4)
+    assert resumed.view() == session.view() and resumed.view().typed
+    resumed.finish_iteration()
+    assert np.array_equal(resumed.net.params, after)
+    resumed.step()
+    assert (resumed.view().a, resumed.view().b) == drawn  # then the stream, as it was
+
+
+def test_a_typed_sum_in_a_file_is_checked_against_the_width(tmp_path) -> None:
+    from model.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
+
+    path = str(tmp_path / "wide.npz")
+    with pytest.raises(CheckpointError, match="operand over 127"):
+        save_checkpoint(path, RNN(RNNConfig()), step=1, typed=(128, 0))
+    save_checkpoint(path, RNN(RNNConfig(bits=16)), step=1, typed=(128, 0))
+    assert read_checkpoint(path).typed == (128, 0)

@@ -637,6 +637,7 @@ class Session:
             errors=self.errors,
             train_count=self.train_count if as_session else None,
             step=self._resume_step() if as_session else None,
+            typed=self._typed_under_way() if as_session else None,
         )
         if not as_session:
             self.last_path = path
@@ -645,6 +646,13 @@ class Session:
     def _resume_step(self) -> int:
         """The step to walk to after loading: 0 at an update (the file holds its result)."""
         return 0 if self.stepper.phase == UPDATE else self.position.step
+
+    def _typed_under_way(self) -> tuple[int, int] | None:
+        """The example under way when it is a typed sum (o's iteration, stepped back into)."""
+        stepper = self.stepper
+        if stepper.typed and stepper.phase != UPDATE:
+            return stepper.a, stepper.b
+        return None
 
     def save_session(self, path: str) -> None:
         """The session file: the checkpoint plus N and the step under way."""
@@ -657,6 +665,11 @@ class Session:
 
         saved = read_checkpoint(path)
         session = cls(saved.net, errors=saved.errors, saved_at=saved.net.iteration)
+        if saved.typed is not None:  # the example under way was typed, not drawn
+            net = session.net
+            net.rng.set_state(session.stepper.resume_rng_state())
+            session.timeline.note_typed(net.iteration, *saved.typed)
+            session.run.stepper = Stepper(net, session.timeline.typed)
         if saved.train_count is not None:
             session.set_train_count(saved.train_count)
         for _ in range(saved.step or 0):
