@@ -223,6 +223,9 @@ def test_a_loaded_run_not_of_its_seed_keeps_its_history_start() -> None:
     with pytest.raises(Refused, match="before 700 are not known"):
         session.back()
     assert np.array_equal(session.net.params, before) and session.timeline.start == 700
+    assert not session.back_replays_from_seed()  # known now: refused at once, no replay
+    with pytest.raises(Refused, match="before 700 are not known"):
+        session.go_to(5)
     session.step()
     session.back()
     assert session.stepper.phase == READY

@@ -95,6 +95,7 @@ class Run:
     longest: ErrorHistory | None = None
     # the state the run was started or loaded in (its timeline's first anchor, as it came)
     origin: Anchor | None = None
+    not_from_seed: bool = False  # a replay from the seed did not reach `origin`: not again
 
 
 class Session:
@@ -258,8 +259,8 @@ class Session:
     def back_replays_from_seed(self) -> bool:
         """Does `back` from here first rebuild the history before the run's first anchor (a
         run loaded or resumed at a later iteration)? Then it can take a while: a worker's."""
-        if self.probe is not None:
-            return False
+        if self.probe is not None or self.run.not_from_seed:
+            return False  # the refusal, known already, is said at once
         try:
             return self.previous_position().iteration < self.timeline.start
         except Refused:
@@ -327,7 +328,8 @@ class Session:
             "or trained elsewhere), so its history starts at that iteration."
         )
         fresh = RNN(config)
-        if fresh.alpha != origin.alpha:
+        if run.not_from_seed or fresh.alpha != origin.alpha:
+            run.not_from_seed = True
             raise unknown
         earlier = Timeline(Anchor.of(fresh, fresh.rng_state()), spacing=self.timeline.spacing)
         errors = ErrorHistory(0)
@@ -350,6 +352,7 @@ class Session:
             return False
         reached = Anchor.of(fresh, fresh.rng_state())
         if not same_state(reached, origin):
+            run.not_from_seed = True
             raise unknown
         self.timeline.extend_back(earlier, reached)
         for history in (run.errors, run.longest):
