@@ -310,7 +310,7 @@ def save_checkpoint(
         arrays = _checkpoint_arrays(net, rng_state)
         arrays.update(_optional_arrays(errors, train_count, step, typed))
         _validated(arrays)
-        _validated_optional(arrays, net.iteration)
+        _validated_optional(arrays, net.iteration, net.bits)
         _typed_sum(arrays, net.config.operand_limit)
     except _Invalid as err:
         raise CheckpointError(f"cannot save checkpoint {name!r}: {err}", path) from None
@@ -479,7 +479,9 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         net = RNN(config)
         net.load_state(params, rng_state, iteration)
         net.alpha = alpha
-        errors, train_count, step = _validated_optional(arrays, iteration)
+        errors, train_count, step = _validated_optional(arrays, iteration, config.bits)
+        if step is not None and step > 2 * config.bits + 1:
+            raise _Invalid(f"session_step {step} is beyond a {config.bits}-bit iteration")
         typed = _typed_sum(arrays, config.operand_limit)
     except _Invalid as err:
         raise CheckpointError(
@@ -788,7 +790,7 @@ def _validated(
 
 
 def _validated_optional(
-    arrays: dict[str, np.ndarray], iteration: int
+    arrays: dict[str, np.ndarray], iteration: int, bits: int
 ) -> tuple[ErrorHistory | None, int | None, int | None]:
     """The optional members present: (error history, N, step); _Invalid for a bad one."""
     for member in OPTIONAL_MEMBERS:
@@ -815,6 +817,7 @@ def _validated_optional(
                 iteration,
                 arrays["error_blocks"],
                 arrays["error_recent"],
+                bits,
             )
         except BlockMissing:
             errors = None  # the curve restarts here; the weights and the rest load

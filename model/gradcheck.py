@@ -25,7 +25,21 @@ from model.trainer import kernel_for
 EPS = 1e-4
 FLOOR = 1e-7  # below this a gradient is "zero": its error counts absolutely
 TOLERANCE = 1e-6
-_CHUNK = 128  # perturbed copies evaluated together
+_CHUNK = 128  # perturbed copies evaluated together (fewer for big networks: see _rows)
+_BATCH_VALUES = 2**21  # longdouble values in one batch of copies: 32 MB
+# Every weight is checked, each by four evaluations in longdouble (no BLAS): the work
+# grows as H^4, some seconds at 64 hidden units and hours at 1024.
+MAX_HIDDEN = 64
+
+
+def size_problem(net: Network) -> str | None:
+    """Why this network is too big to check every weight numerically, or None."""
+    if net.hidden <= MAX_HIDDEN:
+        return None
+    return (
+        f"the gradient check perturbs every weight in extended precision: up to "
+        f"{MAX_HIDDEN} hidden units (this network has {net.hidden})"
+    )
 
 
 @dataclass(frozen=True)
@@ -100,8 +114,9 @@ def centred_differences(net: Network, a: int, b: int, eps: float) -> np.ndarray:
     """(L(w + eps) - L(w - eps)) / (2 eps) for every weight, one at a time."""
     P = net.params.size
     grad = np.empty(P)
-    for start in range(0, P, _CHUNK):
-        idx = np.arange(start, min(P, start + _CHUNK))
+    rows = max(1, min(_CHUNK, _BATCH_VALUES // P))
+    for start in range(0, P, rows):
+        idx = np.arange(start, min(P, start + rows))
         up = np.repeat(net.params[None], idx.size, axis=0)
         down = up.copy()
         up[np.arange(idx.size), idx] += eps

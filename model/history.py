@@ -209,10 +209,11 @@ class ErrorHistory:
 
     @classmethod
     def from_arrays(
-        cls, start: int, end: int, blocks: np.ndarray, recent: np.ndarray
+        cls, start: int, end: int, blocks: np.ndarray, recent: np.ndarray, bits: int
     ) -> ErrorHistory:
-        """Rebuild a saved history ending at iteration `end` (the checkpoint's iteration);
-        ValueError when the parts do not fit together."""
+        """Rebuild a saved history ending at iteration `end` (the checkpoint's iteration)
+        of a `bits`-bit network; ValueError when the parts do not fit together or hold an
+        error no iteration can make (overallError adds `bits` errors, each below 1)."""
         if not 0 <= start <= end:
             raise ValueError("the error history starts after the checkpoint's iteration")
         if blocks.ndim != 1 or recent.ndim != 1:
@@ -229,6 +230,9 @@ class ErrorHistory:
             raise ValueError("the error history misses values of its last block")
         if not (np.isfinite(blocks).all() and np.isfinite(recent).all()):
             raise ValueError("the error history holds values that are not finite")
+        fits = ((recent >= 0) & (recent <= bits)).all()
+        if not (fits and ((blocks >= 0) & (blocks <= BLOCK * bits)).all()):
+            raise ValueError(f"the error history holds errors outside 0 to {bits}")
         history.blocks = [float(v) for v in blocks]
         history.recent = [float(v) for v in recent]
         return history

@@ -90,3 +90,16 @@ async def test_the_error_curve_is_drawn_between_its_lowest_and_highest_values() 
         assert rows[0].endswith(" 4.00") and rows[-1].endswith(" 3.40"), rows
         full = "█"
         assert not all(set(row[:-5].strip()) <= {full} for row in rows[1:]), rows
+
+
+def test_the_help_keeps_brackets_and_wraps_under_its_own_column() -> None:
+    from rich.console import Console
+
+    from tui.widgets.help import help_text
+
+    console = Console(width=76, record=True, color_system=None)
+    console.print(help_text())
+    lines = console.export_text().splitlines()
+    assert any("[t] marks the current timestep" in line for line in lines)  # not markup
+    at = next(i for i, line in enumerate(lines) if line.startswith("m         convergence"))
+    assert lines[at + 1].startswith(" " * 10) and lines[at + 1].strip()  # under its column

@@ -743,3 +743,23 @@ def test_saving_a_degenerate_random_state_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="degenerate MT19937 state"):
         save_checkpoint(tmp_path / "run.npz", net, rng_state=state)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", [1e307, -3.0, 8.5])
+def test_an_error_history_no_iteration_can_make_is_refused(tmp_path, value: float) -> None:
+    # 500 errors of 1e307 once loaded, and the app crashed drawing their mean (inf - inf)
+    from model.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
+    from model.history import ErrorHistory
+
+    net = RNN(RNNConfig())
+    train(net, 500)
+    path = tmp_path / "session.npz"
+    errors = ErrorHistory()
+    errors.extend([0.5] * 500)
+    save_checkpoint(path, net, errors=errors)
+    with np.load(path) as saved:
+        members = dict(saved)
+    members["error_recent"] = np.full(500, value)
+    np.savez(path, **members)
+    with pytest.raises(CheckpointError, match="errors outside 0 to 8"):
+        read_checkpoint(path)

@@ -96,3 +96,33 @@ def test_csv_history(tmp_path) -> None:
     # accuracy where measured: after the iterations that print a block (j % 100 == 0 here)
     assert 0.0 <= float(first[2]) <= 1.0
     assert [r.split(",")[0] for r in rows[1:] if r.split(",")[2]] == ["1", "101", "201"]
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--seed", "١٢"], "seed must be a whole number"),  # Arabic-Indic digits
+        (["--hidden", "２"], "hidden must be a whole number"),  # a full-width digit
+        (["--hidden", "16_0"], "hidden must be a whole number"),  # int() reads 160
+        (["--alpha", "١"], "alpha must be a number"),
+        (["--init", "١,٢"], "init must be two numbers"),
+        (["--init", "-1e308,1e308"], "too wide"),
+        (["sweep", "--seeds", "١"], "seed must be a whole number"),
+        (["--resume", "--cell", "lstm"], "no model options (--cell)"),
+        (["--resume", "--init", "0,1"], "no model options (--init)"),
+        (["gradcheck", "--hidden", "1024"], "up to 64 hidden units (this network has 1024)"),
+    ],
+)
+def test_numbers_are_ascii_and_resume_takes_no_model_option(args, said) -> None:
+    done = run_cli(*args)
+    assert done.returncode == 2 and said in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+def test_a_csv_over_the_loaded_checkpoint_is_refused_before_work(tmp_path) -> None:
+    path = tmp_path / "mine.npz"
+    assert run_cli("train", "--iterations", "10", "--quiet", "--save", str(path)).returncode == 0
+    before = path.read_bytes()
+    done = run_cli("train", "--load", str(path), "--csv", str(path), "--iterations", "5")
+    assert done.returncode == 2 and "--csv names the checkpoint --load reads" in done.stderr
+    assert path.read_bytes() == before

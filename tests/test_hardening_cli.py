@@ -187,14 +187,16 @@ TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 
 
 def parses_whole(text: str) -> bool:
-    try:
-        int(text.strip(), 10)
-    except ValueError:
-        return False
-    return True
+    """A whole number as the CLI reads one: ASCII digits, an optional sign, no "_"."""
+    body = text.strip()
+    body = body[1:] if body[:1] in ("+", "-") else body
+    return body.isascii() and body.isdigit()
 
 
 def parses_float(text: str) -> bool:
+    """A number as the CLI reads one: float()'s syntax, in ASCII, without "_"."""
+    if not text.isascii() or "_" in text:
+        return False
     try:
         float(text)
     except ValueError:

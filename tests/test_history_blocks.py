@@ -25,7 +25,7 @@ def test_a_saved_history_loads_back_whatever_its_start(start: int) -> None:
     history = _filled(start, 30_263)
     saved = history.to_arrays()
     loaded = ErrorHistory.from_arrays(
-        start, history.end, saved["error_blocks"], saved["error_recent"]
+        start, history.end, saved["error_blocks"], saved["error_recent"], 8
     )
     assert loaded.blocks == history.blocks
     assert loaded.view(40) == history.view(40)
@@ -77,7 +77,7 @@ def test_a_file_whose_history_lost_a_block_going_back_loads_without_its_curve(
     arrays = history.to_arrays()
     with pytest.raises(BlockMissing):
         ErrorHistory.from_arrays(
-            12_345, net.iteration, arrays["error_blocks"], arrays["error_recent"]
+            12_345, net.iteration, arrays["error_blocks"], arrays["error_recent"], 8
         )
     save_checkpoint(path, net)
     with np.load(path) as saved:

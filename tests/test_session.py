@@ -215,16 +215,23 @@ def test_a_loaded_run_of_its_seed_goes_back_past_where_it_was_loaded() -> None:
     assert np.array_equal(session.net.params, fresh().net.params)
 
 
+UNKNOWN_BEFORE_700 = "before 700, where this run was loaded, are not known: its weights"
+
+
 def test_a_loaded_run_not_of_its_seed_keeps_its_history_start() -> None:
     net = trained_net(700)
     net.params[0] = np.nextafter(net.params[0], np.inf)  # one bit off the seed's course
     session = Session(net)
     before = session.net.params.copy()
-    with pytest.raises(Refused, match="before 700 are not known"):
+    with pytest.raises(
+        Refused, match="before 700, where this run was loaded, are not known: its weights"
+    ):
         session.back()
     assert np.array_equal(session.net.params, before) and session.timeline.start == 700
     assert not session.back_replays_from_seed()  # known now: refused at once, no replay
-    with pytest.raises(Refused, match="before 700 are not known"):
+    with pytest.raises(
+        Refused, match="before 700, where this run was loaded, are not known: its weights"
+    ):
         session.go_to(5)
     session.step()
     session.back()

@@ -139,3 +139,30 @@ def test_a_typed_sum_in_a_file_is_checked_against_the_width(tmp_path) -> None:
         save_checkpoint(path, RNN(RNNConfig()), step=1, typed=(128, 0))
     save_checkpoint(path, RNN(RNNConfig(bits=16)), step=1, typed=(128, 0))
     assert read_checkpoint(path).typed == (128, 0)
+
+
+def test_o_at_an_update_goes_on_to_the_next_example() -> None:
+    session = Session(RNN(RNNConfig()))
+    session.train(300)
+    session.seek(Position(299, LAST))  # the update of iteration 299 on show
+    session.start_probe(7, 8)
+    session.train_on_probe()  # iteration 300, on 7 + 8
+    session.leave_probe()
+    view = session.view()
+    assert session.position == Position(301, 0) and view.iteration == 301
+    assert view.phase == READY and not view.typed  # the stream's example, drawn
+    session.back()
+    assert (session.view().a, session.view().b) == (7, 8) and session.view().phase == UPDATE
+
+
+def test_a_session_step_beyond_its_width_is_refused(tmp_path) -> None:
+    from model.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
+
+    path = str(tmp_path / "step.npz")
+    save_checkpoint(path, RNN(RNNConfig(bits=32)), step=65)
+    with np.load(path) as saved:
+        members = dict(saved)
+    members["bits"] = np.array(8, dtype=np.int64)
+    np.savez(path, **members)
+    with pytest.raises(CheckpointError, match="session_step 65 is beyond a 8-bit iteration"):
+        read_checkpoint(path)

@@ -46,12 +46,13 @@ def printable(text: str) -> str:
 
 def _whole(name: str, low: int, high: int):
     def parse(text: str) -> int:
-        try:
-            value = int(text.strip(), 10)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{name} must be a whole number, got {text!r}"
-            ) from None
+        digits = text.strip()
+        # ASCII digits only: int() also takes "١٢", "５" and "16_0" (160), which no one
+        # typing a seed means, and the app's own prompts refuse them
+        body = digits[1:] if digits[:1] in ("+", "-") else digits
+        if not (body.isascii() and body.isdigit()):
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}")
+        value = int(digits, 10)
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(
                 f"{name} must be between {low} and {high}, got {value}"
@@ -61,9 +62,16 @@ def _whole(name: str, low: int, high: int):
     return parse
 
 
+def _ascii_number(text: str) -> float:
+    """A decimal number in ASCII (float() also takes other scripts' digits and '1_0')."""
+    if not text.isascii() or "_" in text:
+        raise ValueError(text)
+    return float(text)
+
+
 def _alpha(text: str) -> float:
     try:
-        value = float(text)
+        value = _ascii_number(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"alpha must be a number, got {text!r}") from None
     if not math.isfinite(value) or value <= 0:
@@ -86,7 +94,7 @@ def _init(text: str) -> tuple[float, float]:
     """'LO,HI': two finite numbers with LO < HI (DESIGN.md "Init range")."""
     parts = text.split(",")
     try:
-        low, high = (float(p) for p in parts) if len(parts) == 2 else (None, None)
+        low, high = (_ascii_number(p) for p in parts) if len(parts) == 2 else (None, None)
     except ValueError:
         low = high = None
     if low is None or high is None:
@@ -95,8 +103,10 @@ def _init(text: str) -> tuple[float, float]:
         )
     if not (math.isfinite(low) and math.isfinite(high)):
         raise argparse.ArgumentTypeError(f"init bounds must be finite numbers, got {text!r}")
-    if not low < high or not math.isfinite(high - low):
+    if not low < high:
         raise argparse.ArgumentTypeError(f"init range needs LO < HI, got {text!r}")
+    if not math.isfinite(high - low):
+        raise argparse.ArgumentTypeError(f"init range HI - LO is too wide to draw from: {text!r}")
     return low, high
 
 
@@ -437,8 +447,12 @@ def run_train(args: argparse.Namespace) -> int:
     from model.trainer import train
 
     save_real = _check_save_target(args.save) if args.save is not None else None
-    if args.csv is not None and _check_csv_target(args.csv) == save_real:
+    csv_real = _check_csv_target(args.csv) if args.csv is not None else None
+    if csv_real is not None and csv_real == save_real:
         raise UsageError(f"--csv and --save name the same file {args.save!r}")
+    load = getattr(args, "load", None)
+    if csv_real is not None and load is not None and csv_real == os.path.realpath(load):
+        raise UsageError(f"--csv names the checkpoint --load reads: {args.csv!r}")
     net = _network_from(args)
     kernel = use_kernel(args, (net.cell,))
     start_iteration = net.iteration
@@ -512,7 +526,9 @@ def run_train(args: argparse.Namespace) -> int:
             if not args.quiet:
                 out.write(f"# saved to {args.save}\n")
     if csv_problem is not None:
-        saved = f"; the run finished and was saved to {args.save!r}" if not problems else ""
+        saved = ""
+        if args.save is not None and not problems:
+            saved = f"; the run finished and was saved to {args.save!r}"
         problems.insert(0, f"cannot write CSV file {args.csv!r}: {csv_problem}{saved}")
     out.flush()
     if out.failed is not None and not out.reader_left:
@@ -568,13 +584,17 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def run_gradcheck(args: argparse.Namespace) -> int:
     """One example from the seed's stream; exit 0 only when every matrix agrees."""
-    from model.gradcheck import TOLERANCE, gradient_check
+    from model.gradcheck import TOLERANCE, gradient_check, size_problem
 
     net = _network_from(args)
+    problem = size_problem(net)
+    if problem:
+        raise UsageError(problem)
+    drawn = "the seed's first draw" if net.iteration == 0 else "the next draw of its stream"
     check = gradient_check(net)
     print(
         f"# gradcheck: {net.info.title}, seed {net.config.seed}, {net.hidden} hidden units, "
-        f"{net.bits} bits; example {check.a} + {check.b} (the seed's first draw)"
+        f"{net.bits} bits; example {check.a} + {check.b} ({drawn})"
     )
     print("# gradient of 1/2*sum(y - layer_2)^2: BPTT beside centred numerical differences")
     print(f"{'weights':<14} {'size':>6} {'largest BPTT':>14} {'numerical':>14} {'max rel err':>11}")
@@ -595,9 +615,12 @@ def run_app(args: argparse.Namespace) -> int:
 
     greeting = ""
     if getattr(args, "resume", False):
-        given = [f"--{name}" for name in ("seed", "hidden", "alpha", "bits", "load")]
-        if any(getattr(args, option[2:], None) is not None for option in given):
-            raise UsageError("--resume reopens the saved session: it takes no model options")
+        names = ("seed", "hidden", "alpha", "bits", "cell", "init", "load")
+        given = [f"--{name}" for name in names if getattr(args, name, None) is not None]
+        if given:
+            raise UsageError(
+                f"--resume reopens the saved session: it takes no model options ({given[0]})"
+            )
         from model.checkpoint import CheckpointError
 
         try:

@@ -256,10 +256,16 @@ class Session:
             raise Refused("This is where the run starts: iteration 0, before its first example.")
         return Position(here.iteration - 1, steps_per_iteration(self.net.bits) - 1)
 
+    def replays_from_seed(self) -> bool:
+        """Might the history before the run's first anchor be rebuilt from its seed?"""
+        run = self.run
+        origin = run.origin
+        return not run.not_from_seed and (origin is None or origin.alpha == self.net.config.alpha)
+
     def back_replays_from_seed(self) -> bool:
         """Does `back` from here first rebuild the history before the run's first anchor (a
         run loaded or resumed at a later iteration)? Then it can take a while: a worker's."""
-        if self.probe is not None or self.run.not_from_seed:
+        if self.probe is not None or not self.replays_from_seed():
             return False  # the refusal, known already, is said at once
         try:
             return self.previous_position().iteration < self.timeline.start
@@ -322,12 +328,17 @@ class Session:
         run, config = self.run, self.net.config
         origin = run.origin
         assert origin is not None
-        unknown = Refused(
-            f"Iterations before {origin.iteration:,} are not known: this run's weights there "
-            f"are not what seed {config.seed} trains to (alpha changed, a typed sum trained, "
-            "or trained elsewhere), so its history starts at that iteration."
-        )
         fresh = RNN(config)
+        why = (
+            f"its alpha, {origin.alpha:g}, is not the {fresh.alpha:g} it started with"
+            if fresh.alpha != origin.alpha
+            else f"its weights there are not what seed {config.seed} trains to (it trained "
+            "on a sum typed with o, or elsewhere)"
+        )
+        unknown = Refused(
+            f"Iterations before {origin.iteration:,}, where this run was loaded, are not "
+            f"known: {why}."
+        )
         if run.not_from_seed or fresh.alpha != origin.alpha:
             run.not_from_seed = True
             raise unknown
@@ -501,6 +512,8 @@ class Session:
         self.errors.append(error)
         self._event()
         self.timeline.note_typed(typed_at, a, b)  # stepping back into it shows this sum
+        if self.stepper.phase == UPDATE:  # the update on show is an older iteration's
+            self._advance()
         self.probe = self._new_probe(a, b, 0)
         return error
 

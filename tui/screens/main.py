@@ -28,7 +28,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from model.history import bucket_means
 from model.network import RNN
 from model.probes import NONE, Ablation
-from model.stepper import Snapshot
+from model.stepper import BACKWARD, Snapshot
 from tui.messages import Measured, Progress, Seeking
 from tui.parsing import (
     parse_iteration,
@@ -251,12 +251,14 @@ class MainScreen(Screen[None]):
             return
         now, start = self.session.net.iteration, self.session.timeline.start
         hint = f"now at {now:,}; exactly as training from the seed gets there"
-        if start > 0:
+        parse = parse_iteration
+        if start > 0 and self.session.replays_from_seed():
             seed = self.session.net.config.seed
             hint = f"now at {now:,}; before {start:,} (loaded there): replayed from seed {seed}"
-        self.app.push_screen(
-            PromptScreen("Go to iteration", parse_iteration, hint=hint), self._go_to
-        )
+        elif start > 0:
+            hint = f"now at {now:,}; from {start:,}, where this run was loaded"
+            parse = partial(parse_iteration, first=start)
+        self.app.push_screen(PromptScreen("Go to iteration", parse, hint=hint), self._go_to)
 
     def _go_to(self, iteration: int | None) -> None:
         if iteration is None:
@@ -647,10 +649,19 @@ class MainScreen(Screen[None]):
             return
         shown = session.next_shown_state()
         self._draw()
-        self._say(f"Heatmap: {STATE_TITLES.get(shown, shown)}", timeout=2)
+        message = f"Heatmap: {STATE_TITLES.get(shown, shown)}"
+        if session.view().phase == BACKWARD:  # the heatmap shows deltas until the update
+            message += " (forward; going backward it shows the deltas)"
+        self._say(message, timeout=2)
 
     def action_gradient_check(self) -> None:
         if self._refused_while_busy("checking gradients"):
+            return
+        from model.gradcheck import size_problem
+
+        problem = size_problem(self.session.net)
+        if problem:
+            self._say(f"No gradient check here: {problem}.", severity="warning")
             return
         snap = self.session.view()
         self.app.push_screen(GradientScreen(self.session.net.copy(), snap.a, snap.b))

@@ -23,7 +23,7 @@ KEYS = [
     ("r", "reset to the seed's initial weights (stops training first)"),
     ("u", "undo the last r, R, l or a run opened from the map (m)"),
     ("v", "the state or gate the heatmap shows (LSTM h c i f o g, GRU h z r n)"),
-    ("d", "gradient check of the example on show: BPTT beside numerical"),
+    ("d", "gradient check of the example on show: BPTT gradients beside numerical ones"),
     (
         "z",
         "projector focus: the sum, the hidden units, the learning curve, one at a time,"
@@ -75,7 +75,7 @@ PANELS = [
         " ◀ = the unit whose activation best tracks that row (Pearson r over all"
         " sums); anti = a unit that is dark where the carry is 1",
     ),
-    ("status", "iteration, step, seed, alpha, hidden, N, progress and it/s"),
+    ("status", "iteration, step, cell, seed, alpha, hidden, init range, N, progress, it/s"),
     ("code", "the tutorial's statement behind the step, with its values"),
     (
         "error",
@@ -93,7 +93,7 @@ def _table(rows: list[tuple[str, str]], key_width: int) -> Table:
     table.add_column(style="bold cyan", width=key_width, no_wrap=True)
     table.add_column(ratio=1, overflow="fold")
     for key, what in rows:
-        table.add_row(key, what)
+        table.add_row(Text(key), Text(what))  # Text: "[t]" is not markup
     return table
 
 

@@ -108,7 +108,7 @@ def network_weights_text(
         for label, columns in spec.blocks(name):
             lines += [*matrix_lines(label, matrix[:, columns], cell=cell), Text("")]
     if update_sizes is None:
-        lines.append(Text("last update: none yet (step through an update, or train)", "dim"))
+        lines.append(Text("last update: none stepped through yet (n steps to one)", "dim"))
     else:
         # three to a line: on one line they need 90 columns or more, cut at 80
         lines.append(Text("last update, largest change:"))
