@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+import sys
+
 import pytest
-from conftest import blocks_of, run_cli
+from conftest import ROOT, blocks_of, run_cli
 
 from model.checkpoint import load_checkpoint
 
@@ -126,3 +131,24 @@ def test_a_csv_over_the_loaded_checkpoint_is_refused_before_work(tmp_path) -> No
     done = run_cli("train", "--load", str(path), "--csv", str(path), "--iterations", "5")
     assert done.returncode == 2 and "--csv names the checkpoint --load reads" in done.stderr
     assert path.read_bytes() == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mknod needs root")
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["train", "--help"], ["gradcheck"]])
+def test_output_lost_to_a_full_disk_is_exit_1_and_one_line(tmp_path, args) -> None:
+    # a device like the system's full one, made here: every write fails with ENOSPC
+    full = tmp_path / "full-device"
+    os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    with open(full, "w") as out:
+        done = subprocess.run(
+            [sys.executable, "-m", "tui", *args],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+        )
+    assert done.returncode == 1, done.stderr
+    assert "No space left on device" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr

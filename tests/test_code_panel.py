@@ -25,3 +25,27 @@ async def test_the_forward_code_is_whole_down_to_h(cell: str) -> None:
         assert LAST_FORWARD_LINE[cell] in text, text
         if cell == "gru":
             assert "+ bias[n])" in text and "+ h_prev@synapse_h + bias)" in text
+
+
+async def test_a_gated_cells_cut_code_says_how_many_lines_are_left_out() -> None:
+    from screen import screen_lines
+    from textual.app import App, ComposeResult
+
+    from model.config import RNNConfig
+    from model.network import RNN
+    from model.stepper import Stepper
+    from tui.widgets.phase import PhasePanel
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield PhasePanel()
+
+    stepper = Stepper(RNN(RNNConfig(cell="lstm")))
+    for _ in range(10):  # the forward pass, then backward t=7 and t=6
+        stepper.step()
+    app = One()
+    async with app.run_test(size=(28, 8)) as pilot:
+        app.query_one(PhasePanel).show(stepper.snapshot())
+        await pilot.pause()
+        lines = [line.rstrip() for line in screen_lines(app)]
+        assert lines[-1].endswith("more (taller screen)") and lines[-1].split()[1].isdigit()

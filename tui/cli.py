@@ -16,7 +16,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn, TextIO, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
 from tui import __version__
 
@@ -35,8 +35,33 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    write_failed: OSError | None = None  # help or version text that could not be written
+
     def error(self, message: str) -> NoReturn:  # one line, not usage + error
         raise UsageError(printable(message))
+
+    def _print_message(self, message: str, file: Any = None) -> None:  # a stream
+        # argparse drops a failed write: `rnn-tui --help > full-disk` then exited 0
+        if not message:
+            return
+        try:
+            stream = file or sys.stderr
+            stream.write(message)
+            stream.flush()
+        except OSError as err:
+            _Parser.write_failed = err
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            self._print_message(message, sys.stderr)
+        failed = _Parser.write_failed
+        if failed is not None and status == 0:
+            with contextlib.suppress(OSError):
+                print(
+                    f"rnn-tui: error: cannot write the output: {failed.strerror}", file=sys.stderr
+                )
+            status = 1
+        sys.exit(status)
 
 
 def printable(text: str) -> str:
@@ -801,6 +826,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as err:  # the output lost (a full disk): one line, not a traceback
+        with contextlib.suppress(OSError):
+            print(f"rnn-tui: error: {err.strerror or err}", file=sys.stderr)
+        return 1
 
 
 def entry_point() -> None:

@@ -50,6 +50,18 @@ def _numbers_of(snap: Snapshot) -> list[Text]:
     return lines
 
 
+def _fitted(lines: list[Text], height: int) -> list[Text]:
+    """At most `height` lines; when some are cut, the last says how many (a gated cell's
+    backward pass has more statements than 80x24 has room for)."""
+    if height <= 0 or len(lines) <= height:
+        return lines
+    cut = len(lines) - height + 1
+    return [
+        *lines[: height - 1],
+        Text(f"{current().more} {cut} more (taller screen)", "dim"),
+    ]
+
+
 class PhasePanel(Widget):
     DEFAULT_CSS = """
     PhasePanel { height: 1fr; min-height: 3; text-wrap: nowrap; text-overflow: clip; }
@@ -92,4 +104,4 @@ class PhasePanel(Widget):
             Text(line, "green")
             for line in code_lines(snap.cell, snap.phase, typed=snap.probe or snap.typed)
         ]
-        return lines_to_text(lines)
+        return lines_to_text(_fitted(lines, self.size.height))
