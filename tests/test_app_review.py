@@ -103,3 +103,16 @@ def test_the_help_keeps_brackets_and_wraps_under_its_own_column() -> None:
     assert any("[t] marks the current timestep" in line for line in lines)  # not markup
     at = next(i for i, line in enumerate(lines) if line.startswith("m         convergence"))
     assert lines[at + 1].startswith(" " * 10) and lines[at + 1].strip()  # under its column
+
+
+async def test_the_weights_screen_measures_the_wider_sums_in_the_background() -> None:
+    app = RNNApp(RNN(RNNConfig(cell="lstm", hidden=4)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)  # the screen's own worker measured 16 and 32 bits
+        screen = app.screen
+        text = screen.text.plain  # type: ignore[attr-defined]
+        assert "Weights at iteration 0: LSTM, seed 0, hidden 4" in text
+        assert "same weights on 16-bit sums: " in text and "% exact" in text
+        assert "measuring" not in text

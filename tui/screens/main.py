@@ -51,7 +51,7 @@ from tui.widgets.phase import PhasePanel
 from tui.widgets.prompt import PromptScreen
 from tui.widgets.status import StatusPanel, TrainingView
 from tui.widgets.sums import SumsPanel
-from tui.widgets.weights import WeightsScreen, network_weights_text, wider_accuracy_net
+from tui.widgets.weights import WeightsScreen
 
 if TYPE_CHECKING:
     from model.checkpoint import Checkpoint
@@ -639,8 +639,7 @@ class MainScreen(Screen[None]):
         net = self.session.net
         last = self.session.view().update_sizes or self.last_update_sizes
         # a function of the cell width: the screen draws larger cells on a larger terminal
-        text = partial(network_weights_text, net.copy(), last, wider_accuracy_net(net))
-        self.app.push_screen(WeightsScreen(text, columns=net.hidden))
+        self.app.push_screen(WeightsScreen(net.copy(), last))
 
     def action_next_state(self) -> None:
         session = self.session

@@ -8,17 +8,21 @@ network learned, its accuracy on sums wider than it was trained on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import ModalScreen
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from model.accuracy import percent
 from tui.glyphs import current
@@ -80,7 +84,7 @@ def matrix_lines(name: str, matrix: np.ndarray, max_rows: int = 64, cell: int = 
 def network_weights_text(
     net: Network,
     update_sizes: Mapping[str, float] | None,
-    wider: list[tuple[int, float, bool]],
+    wider: list[tuple[int, float, bool]] | None,
     *,
     cell: int = 2,
 ) -> Text:
@@ -115,7 +119,10 @@ def network_weights_text(
         sizes = [f"{name} {size:.2e}" for name, size in update_sizes.items()]
         for start in range(0, len(sizes), 3):
             lines.append(Text("  " + "   ".join(sizes[start : start + 3])))
-    for bits, exact, sampled in wider:
+    if wider is None:  # measured in the background: the screen opens at once
+        widths = " and ".join(str(bits) for bits in WIDER)
+        lines.append(Text(f"same weights on {widths}-bit sums: measuring{current().more}", "dim"))
+    for bits, exact, sampled in wider or ():
         kind = "sample of" if sampled else "all"
         lines.append(Text(f"same weights on {bits}-bit sums: {percent(exact)} exact ({kind} sums)"))
     return lines_to_text(lines)
@@ -143,26 +150,42 @@ class WeightsScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,w,q", "close", "Close")]
 
-    def __init__(self, text: Text | Callable[..., Text], columns: int = 16) -> None:
-        """`text`: the text, or a function of `cell=` (columns per weight) that makes it for
-        the terminal's width, redrawn when the terminal is resized; `columns`: the widest
-        matrix's columns (the hidden size)."""
+    def __init__(self, net: Network, update_sizes: Mapping[str, float] | None) -> None:
+        """`net`: a copy nobody trains (the wider sums are measured on it in a thread)."""
         super().__init__()
-        self.build = text if callable(text) else None
-        self.columns = columns
-        self.text = text if isinstance(text, Text) else self._built(80)
+        self.net, self.update_sizes = net, update_sizes
+        self.wider: list[tuple[int, float, bool]] | None = None  # until measured
+        self.width = 80
+        self.text = self._built()
 
-    def _built(self, width: int) -> Text:
-        assert self.build is not None
-        return self.build(cell=cell_width(width, self.columns))
+    def _built(self) -> Text:
+        cell = cell_width(self.width, self.net.hidden)  # larger cells on a larger terminal
+        return network_weights_text(self.net, self.update_sizes, self.wider, cell=cell)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(self.text)
 
+    def on_mount(self) -> None:
+        self._measure_wider()
+
+    @work(thread=True, exclusive=True, group="wider-sums", exit_on_error=False)
+    def _measure_wider(self) -> None:
+        wider = wider_accuracy_net(self.net)  # up to half a second for an LSTM
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_wider, wider)
+
+    def _show_wider(self, wider: list[tuple[int, float, bool]]) -> None:
+        self.wider = wider
+        self._redraw()
+
     def on_resize(self, event: Resize) -> None:
-        if self.build is not None:
-            self.text = self._built(event.size.width)
+        self.width = event.size.width
+        self._redraw()
+
+    def _redraw(self) -> None:
+        self.text = self._built()
+        with contextlib.suppress(NoMatches):  # closed meanwhile
             self.query_one(Static).update(self.text)
 
     def action_close(self) -> None:
