@@ -276,20 +276,34 @@ class Session(AppService):
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.send_meta({"type": "quit"}), STOP_GRACE_SECONDS)
         for next_signal in (signal.SIGTERM, signal.SIGKILL, None):
-            try:
-                await asyncio.wait_for(process.wait(), STOP_GRACE_SECONDS)
+            if await _exited(process, STOP_GRACE_SECONDS):
                 break
-            except asyncio.TimeoutError:
-                if next_signal is None:
-                    log.error("session process %s would not end", process.pid)
-                    break
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(process.pid, next_signal)
+            if next_signal is None:
+                log.error("session process %s would not end", process.pid)
+                break
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, next_signal)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)  # anything the app left behind
         if task is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, STOP_GRACE_SECONDS)
+        # its pipes: a flooded session's stdin still held keys, and an open transport
+        # kept wait() from returning and was reported when the server's loop closed
+        transport = getattr(process, "_transport", None)
+        if transport is not None:
+            with contextlib.suppress(Exception):
+                transport.close()
+
+
+async def _exited(process: Process, seconds: float) -> bool:
+    """Has the process exited within `seconds`? Its exit status, not `wait()`: on Python
+    3.11 `wait()` also waits for its pipes to close, which a flooded session's never did."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while process.returncode is None and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    return process.returncode is not None
 
 
 # -- the server ----------------------------------------------------------------------------
