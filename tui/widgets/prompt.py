@@ -46,6 +46,10 @@ class PromptScreen(ModalScreen[Any]):
             yield Label(Text(self.hint), id="hint")
             yield Label(Text(""), id="problem")
 
+    def on_mount(self) -> None:
+        # the main screen's messages are read by now; left, they covered the answer field
+        self.app.clear_notifications()
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         value, problem = self.check(event.value)
         if problem is not None:
