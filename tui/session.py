@@ -366,13 +366,10 @@ class Session:
             run.not_from_seed = True
             raise unknown
         self.timeline.extend_back(earlier, reached)
-        for history in (run.errors, run.longest):
-            if history is not None and history.start == origin.iteration:
-                whole = errors.followed_by(history)
-                if history is run.errors:
-                    run.errors = whole
-                else:
-                    run.longest = whole
+        if run.errors.start == origin.iteration:  # the curve from the file, after the replay's
+            run.errors = errors.followed_by(run.errors)
+        if run.longest is not None and run.longest.start == origin.iteration:
+            run.longest = errors.followed_by(run.longest)
         return True
 
     def go_to(
@@ -520,11 +517,11 @@ class Session:
     def _event(self) -> None:
         """A change no replay can make: the run goes on from an event anchor."""
         self.run.longest = None  # what came after this point before is another run's
-        stepper = self.stepper
-        rng = stepper.resume_rng_state()
+        rng = self.stepper.resume_rng_state()
         self.timeline.record(Anchor.of(self.net, rng, event=True, tail=self.errors.tail()))
-        if stepper.typed and stepper.phase != UPDATE:  # the example under way is still typed
-            self.timeline.note_typed(self.net.iteration, stepper.a, stepper.b)
+        typed = self._typed_under_way()  # forgotten with the course after it: noted again
+        if typed is not None:
+            self.timeline.note_typed(self.net.iteration, *typed)
 
     # -- your own sum, ablations, alpha ------------------------------------------------------
 
