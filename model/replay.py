@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from model.network import RNN
+from model.network import RNN, same_rng_state
 from model.trainer import ChunkReport, train
 
 SPACING = 1000  # iterations between anchors (a multiple of model.history.BLOCK)
@@ -226,9 +226,7 @@ def same_state(one: Anchor, other: Anchor) -> bool:
         one.iteration == other.iteration
         and one.alpha == other.alpha
         and np.array_equal(one.params, other.params)
-        and one.rng_state[0] == other.rng_state[0]
-        and np.array_equal(one.rng_state[1], other.rng_state[1])
-        and one.rng_state[2:] == other.rng_state[2:]
+        and same_rng_state(one.rng_state, other.rng_state)
     )
 
 

@@ -11,7 +11,19 @@ import threading
 import time
 from typing import Any
 
-from textual.app import App
+from textual.app import App, ComposeResult
+from textual.widget import Widget
+
+
+class OneWidget(App[None]):
+    """An app showing one widget and nothing else: a panel tested on its own."""
+
+    def __init__(self, widget: Widget) -> None:
+        super().__init__()
+        self.widget = widget
+
+    def compose(self) -> ComposeResult:
+        yield self.widget
 
 
 def screen_lines(app: App) -> list[str]:

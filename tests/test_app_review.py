@@ -1,21 +1,18 @@
 """What a new user's first session found wanting, checked from the keyboard at 80x24: the
 status names the cell and the init range, `b` goes back past where a run was loaded, a
-sum trained with `o` is there when stepping back into it, the error curve has a scale."""
+sum trained with `o` is there when stepping back into it."""
 
 from __future__ import annotations
 
 import numpy as np
 from screen import screen_lines, screen_text, workers_done
-from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from model.config import RNNConfig
-from model.history import ErrorHistory
 from model.network import RNN
 from model.trainer import train
 from tui.app import RNNApp
 from tui.session import Position, steps_per_iteration
-from tui.widgets.error import ErrorPanel
 
 SIZE = (80, 24)
 
@@ -72,24 +69,6 @@ async def test_a_sum_trained_with_o_is_shown_when_stepping_back_into_it() -> Non
         await settle(pilot)
         text = screen_text(app)
         assert "your sum" in text and "randint" not in text
-
-
-async def test_the_error_curve_is_drawn_between_its_lowest_and_highest_values() -> None:
-    class One(App[None]):
-        def compose(self) -> ComposeResult:
-            yield ErrorPanel()
-
-    app = One()
-    async with app.run_test(size=(28, 9)) as pilot:
-        history = ErrorHistory()
-        history.extend([3.4 + 0.6 * ((i // 10) % 2) for i in range(230)])  # 3.4, 4.0 by tens
-        panel = app.query_one(ErrorPanel)
-        panel.show(history.view(panel.curve_width()))
-        await pilot.pause()
-        rows = [line.plain for line in panel.render().split()][1:5]
-        assert rows[0].endswith(" 4.00") and rows[-1].endswith(" 3.40"), rows
-        full = "█"
-        assert not all(set(row[:-5].strip()) <= {full} for row in rows[1:]), rows
 
 
 def test_the_help_keeps_brackets_and_wraps_under_its_own_column() -> None:

@@ -28,22 +28,17 @@ async def test_the_forward_code_is_whole_down_to_h(cell: str) -> None:
 
 
 async def test_a_gated_cells_cut_code_says_how_many_lines_are_left_out() -> None:
-    from screen import screen_lines
-    from textual.app import App, ComposeResult
+    from screen import OneWidget, screen_lines
 
     from model.config import RNNConfig
     from model.network import RNN
     from model.stepper import Stepper
     from tui.widgets.phase import PhasePanel
 
-    class One(App[None]):
-        def compose(self) -> ComposeResult:
-            yield PhasePanel()
-
     stepper = Stepper(RNN(RNNConfig(cell="lstm")))
     for _ in range(10):  # the forward pass, then backward t=7 and t=6
         stepper.step()
-    app = One()
+    app = OneWidget(PhasePanel())
     async with app.run_test(size=(28, 8)) as pilot:
         app.query_one(PhasePanel).show(stepper.snapshot())
         await pilot.pause()

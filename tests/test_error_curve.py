@@ -7,9 +7,11 @@ anything and the curve looked as if it stopped early.
 
 from __future__ import annotations
 
+from screen import OneWidget
+
 from model.history import ErrorHistory
 from tui.glyphs import current
-from tui.widgets.error import spark_rows
+from tui.widgets.error import ErrorPanel, spark_rows
 
 
 def test_small_errors_are_the_lowest_bar_not_blanks() -> None:
@@ -29,15 +31,7 @@ def test_no_value_is_still_a_blank() -> None:
 
 
 async def test_the_span_of_a_long_run_fits_the_title_at_80x24() -> None:
-    from textual.app import App, ComposeResult
-
-    from tui.widgets.error import ErrorPanel
-
-    class One(App[None]):
-        def compose(self) -> ComposeResult:
-            yield ErrorPanel()
-
-    app = One()
+    app = OneWidget(ErrorPanel())
     async with app.run_test(size=(28, 9)) as pilot:
         panel = app.query_one(ErrorPanel)
         for first, end in ((0, 1_000), (0, 202_003), (340_584, 1_355_883)):
@@ -48,3 +42,17 @@ async def test_the_span_of_a_long_run_fits_the_title_at_80x24() -> None:
             title = str(panel.render().split()[0])
             assert f"{end:,}" in title and len(title) <= 28, title
             assert title.startswith("overallError")
+
+
+async def test_the_curve_is_drawn_between_its_lowest_and_highest_columns() -> None:
+    app = OneWidget(ErrorPanel())
+    async with app.run_test(size=(28, 9)) as pilot:
+        history = ErrorHistory()
+        history.extend([3.4 + 0.6 * ((i // 10) % 2) for i in range(230)])  # 3.4, 4.0 by tens
+        panel = app.query_one(ErrorPanel)
+        panel.show(history.view(panel.curve_width()))
+        await pilot.pause()
+        rows = [line.plain for line in panel.render().split()][1:5]
+        assert rows[0].endswith(" 4.00") and rows[-1].endswith(" 3.40"), rows
+        full = "█"
+        assert not all(set(row[:-5].strip()) <= {full} for row in rows[1:]), rows

@@ -7,7 +7,7 @@ at h0 for seed 0), the marker replaced the title, so nothing said which state wa
 from __future__ import annotations
 
 import pytest
-from textual.app import App, ComposeResult
+from screen import OneWidget
 
 from model.config import RNNConfig
 from model.network import Network
@@ -15,17 +15,12 @@ from model.stepper import Stepper
 from tui.widgets.hidden import HiddenPanel
 
 
-class One(App[None]):
-    def compose(self) -> ComposeResult:
-        yield HiddenPanel()
-
-
 @pytest.mark.parametrize(("cell", "unit"), [("rnn", 0), ("rnn", 1), ("gru", 0), ("rnn", 5)])
 async def test_the_title_shows_whichever_row_the_marker_is_on(cell: str, unit: int) -> None:
     stepper = Stepper(Network(RNNConfig(cell=cell)))
     for _ in range(3):
         stepper.step()
-    app = One()
+    app = OneWidget(HiddenPanel())
     async with app.run_test(size=(60, 20)) as pilot:
         panel = app.query_one(HiddenPanel)
         panel.show(stepper.snapshot())
@@ -44,7 +39,7 @@ async def test_the_title_shows_whichever_row_the_marker_is_on(cell: str, unit: i
 @pytest.mark.parametrize(("cell", "state"), [("lstm", "i"), ("lstm", "c"), ("gru", "z")])
 async def test_rows_are_named_after_what_is_drawn(cell: str, state: str) -> None:
     stepper = Stepper(Network(RNNConfig(cell=cell)))
-    app = One()
+    app = OneWidget(HiddenPanel())
     async with app.run_test(size=(60, 20)) as pilot:
         panel = app.query_one(HiddenPanel)
         panel.show(stepper.snapshot(), state)

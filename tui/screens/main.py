@@ -176,8 +176,6 @@ class MainScreen(Screen[None]):
         if self.training is not None:
             return  # a worker owns the history: it sends the curve with its progress
         session = self.session
-        # an untrained network errs by about half a bit per position: bars are drawn
-        # against that, so the fall of the error stays visible once it is small
         view = session.errors.view(self._curve_width())
         self.query_one(ErrorPanel).show(view)
 
@@ -638,7 +636,6 @@ class MainScreen(Screen[None]):
             return
         net = self.session.net
         last = self.session.view().update_sizes or self.last_update_sizes
-        # a function of the cell width: the screen draws larger cells on a larger terminal
         self.app.push_screen(WeightsScreen(net.copy(), last))
 
     def action_next_state(self) -> None:
