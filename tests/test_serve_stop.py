@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("textual_serve")
 
-from tui.serve import _exited
+from tui.serve import _exited, close_pipes
 
 
 async def test_a_process_whose_pipes_outlive_it_is_seen_to_end() -> None:
@@ -29,3 +29,4 @@ async def test_a_process_whose_pipes_outlive_it_is_seen_to_end() -> None:
     finally:
         os.killpg(process.pid, signal.SIGKILL)  # the grandchild
         await process.wait()
+        close_pipes(process)  # before the test's loop ends, as the server does

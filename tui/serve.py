@@ -288,12 +288,16 @@ class Session(AppService):
         if task is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, STOP_GRACE_SECONDS)
-        # its pipes: a flooded session's stdin still held keys, and an open transport
-        # kept wait() from returning and was reported when the server's loop closed
-        transport = getattr(process, "_transport", None)
-        if transport is not None:
-            with contextlib.suppress(Exception):
-                transport.close()
+        close_pipes(process)
+
+
+def close_pipes(process: Process) -> None:
+    """Close an ended process's pipes: a flooded session's stdin still held keys, and a
+    transport left open was reported ("Event loop is closed") when its loop had ended."""
+    transport = getattr(process, "_transport", None)  # asyncio offers no public close
+    if transport is not None:
+        with contextlib.suppress(Exception):
+            transport.close()
 
 
 async def _exited(process: Process, seconds: float) -> bool:
