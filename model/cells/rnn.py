@@ -6,8 +6,10 @@ on the same shapes as in the tutorial (`np.dot` of a (1, H) row, so BLAS adds th
 terms in the same order). Everything that is not a sum is an exact rewrite:
 
 * `sigmoid(x) = 1 / (1 + exp(-x))` needs `-x`; negation is exact in IEEE arithmetic,
-  so we negate the weights once per iteration and get `-x` from the matrix products
-  directly, saving a numpy call per timestep;
+  and so is rounding's symmetry (`-p - q` rounds to minus what `p + q` rounds to), so we
+  negate synapse_0 and synapse_1 once per iteration and subtract `h @ synapse_h` from the
+  negated input term, which makes `-x` without a numpy call of its own (synapse_h is
+  used as it is: negating its H * H weights every iteration cost 8 us of 220 at H = 256);
 * products with an input bit (0 or 1) and single products are exact whether made
   one by one or all at once, so the input terms and the per-timestep gradient
   outer products are built for all timesteps in one call each (a stacked matmul
@@ -43,6 +45,7 @@ state after timestep t and `layer_1[0]` the zero state before the first one.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -107,11 +110,14 @@ class IterationKernel:
         self.bits, self.hidden = B, H
         self.X = np.zeros((B, 2))  # input bits per timestep
         self.Y = np.zeros((B, 1, 1))  # target bit per timestep
-        self.neg_params = np.empty(P)
-        negated = spec.views(self.neg_params)
-        self.neg_synapse_0 = negated["synapse_0"]
-        self.neg_synapse_1 = negated["synapse_1"]
-        self.neg_synapse_h = negated["synapse_h"]
+        recurrent = spec.slice("synapse_h")
+        assert recurrent.stop == P, "synapse_h must come last in the layout"
+        # -synapse_0 and -synapse_1, which come before synapse_h in the layout
+        self.neg_params = np.empty(recurrent.start)
+        self.neg_synapse_0 = self.neg_params[spec.slice("synapse_0")].reshape(2, H)
+        self.neg_synapse_1 = self.neg_params[spec.slice("synapse_1")].reshape(H, 1)
+        self._recurrent = np.zeros((H, H))  # this iteration's synapse_h (load_example)
+        self._no_recurrence = np.zeros((H, H))  # what cut_recurrence puts in its place
         self.neg_input = np.empty((B, 1, H))  # -(X[t] @ synapse_0)
         self.layer_1 = np.zeros((B + 1, 1, H))
         # two scratch rows, written alternately: numpy runs an in-place op on a
@@ -131,8 +137,6 @@ class IterationKernel:
         # of them below IN_PLACE_FROM hidden units; above, only synapse_0 and synapse_1's,
         # and synapse_h's gradient is summed in place (see the module's docstring).
         self.in_place = H >= IN_PLACE_FROM if in_place is None else in_place
-        recurrent = spec.slice("synapse_h")
-        assert recurrent.stop == P, "synapse_h must come last in the layout"
         stacked = recurrent.start if self.in_place else P
         self._grads = np.empty((B, stacked))
         self._grad_0 = self._grads[:, spec.slice("synapse_0")].reshape(B, 2, H)
@@ -148,16 +152,22 @@ class IterationKernel:
             (self._grad_0, self._grads),
             (self._grad_1, self._grads),
             (self._prev_state_column, self.layer_1),
+            (self.neg_synapse_0, self.neg_params),
+            (self.neg_synapse_1, self.neg_params),
         ]
         if self.in_place:
             self._grad_h_sum = self._grad_sum[recurrent].reshape(H, H)
-            # one einsum pass, when numpy keeps the order for these shapes (ordered_sum)
-            self._one_pass = sums_in_order(B, H, H)
+            # one einsum pass over the timesteps from the last to the second, when numpy
+            # keeps the order for these shapes (ordered_sum); the first one's products
+            # are added only when they can change the sum (_sum_recurrent_gradient)
+            self._one_pass = sums_in_order(B - 1, H, H)
             # the states and deltas copied last timestep first, for that pass
-            self._states_backward = np.empty((B, H))
-            self._deltas_backward = np.empty((B, H))
+            self._states_backward = np.empty((B - 1, H))
+            self._deltas_backward = np.empty((B - 1, H))
             self._states_2d = self.layer_1[:-1].reshape(B, H)
             self._deltas_2d = self.layer_1_delta.reshape(B, H)
+            self._later_states = self._states_2d[:0:-1]
+            self._later_deltas = self._deltas_2d[:0:-1]
             self._product = np.empty((H, H))
             # (layer_1[t] as a column, layer_1_delta[t]) from the last timestep down to the
             # second: the first one's state is zero, its products add nothing (unless its
@@ -166,6 +176,7 @@ class IterationKernel:
                 zip(self._prev_state_column[:0:-1], self.layer_1_delta[:0:-1], strict=True)
             )
             self._first_terms = (self._prev_state_column[0], self.layer_1_delta[0])
+            self._first_delta = self.layer_1_delta[0, 0]  # (H,), for its check
             views.append((self._grad_h_sum, self._grad_sum))
             views.append((self._states_2d, self.layer_1))
             views.append((self._deltas_2d, self.layer_1_delta))
@@ -204,20 +215,21 @@ class IterationKernel:
     # -- forward -------------------------------------------------------------------
 
     def load_example(self, net: RNN, X: np.ndarray, Y: np.ndarray) -> None:
-        """Set the example (X: (B, 2) bits, Y: (B, 1, 1) bits) and freeze this iteration's
-        weights.
+        """Set the example (X: (B, 2) bits, Y: (B, 1, 1) bits) and this iteration's
+        weights (the net's change only in `update`, after the last use of these).
 
         X and Y are kept by reference, not copied: they must not change during the iteration.
         """
         self.X = X
         self.Y = Y
-        np.negative(net.params, self.neg_params)
+        np.negative(net.params[: self.neg_params.size], self.neg_params)
+        self._recurrent = net.synapse_h
         np.dot(X, self.neg_synapse_0, self._neg_input_2d)
 
     def forward(self, start: int, stop: int) -> None:
         """Timesteps start..stop-1: layer_1[t+1] from input bits t and layer_1[t]."""
-        row, row_2, ones, recurrent = self._row, self._row_2, self._ones, self.neg_synapse_h
-        exp, dot, add, reciprocal = np.exp, np.dot, np.add, np.reciprocal
+        row, row_2, ones, recurrent = self._row, self._row_2, self._ones, self._recurrent
+        exp, dot, add, subtract, reciprocal = np.exp, np.dot, np.add, np.subtract, np.reciprocal
         # (outputs passed positionally: keyword parsing costs a visible share here)
         if start == 0 and stop > 0:
             exp(self._input_rows[0], row)  # the state before the first timestep is zero
@@ -226,7 +238,7 @@ class IterationKernel:
             start = 1
         for state, neg_input, next_state in self._forward_rows[start:stop]:
             dot(state, recurrent, row)
-            add(row, neg_input, row_2)
+            subtract(neg_input, row, row_2)  # -(x @ synapse_0 + h @ synapse_h), exactly
             exp(row_2, row)
             add(row, ones, row_2)
             reciprocal(row_2, next_state)  # correctly rounded, as 1 / (...) is
@@ -304,24 +316,25 @@ class IterationKernel:
     def _sum_recurrent_gradient(self) -> None:
         """synapse_h's gradient summed in place, one timestep's outer product after another
         from the last timestep to the first: the tutorial's additions, in its order."""
-        if self._one_pass:
-            # every timestep, the first one's zero state included, as the tutorial adds them
-            np.copyto(self._states_backward, self._states_2d[::-1])
-            np.copyto(self._deltas_backward, self._deltas_2d[::-1])
-            outer_sum(self._states_backward, self._deltas_backward, self._grad_h_sum)
-            return
         total, product, outer, add = self._grad_h_sum, self._product, np.dot, np.add
-        (column, delta), *earlier = self._recurrent_terms
-        outer(column, delta, total)  # the tutorial's first addition is to zeros
-        for column, delta in earlier:
-            outer(column, delta, product)
-            add(total, product, total)
+        if self._one_pass:
+            np.copyto(self._states_backward, self._later_states)
+            np.copyto(self._deltas_backward, self._later_deltas)
+            outer_sum(self._states_backward, self._deltas_backward, total)
+        else:
+            (column, delta), *earlier = self._recurrent_terms
+            outer(column, delta, total)  # the tutorial's first addition is to zeros
+            for column, delta in earlier:
+                outer(column, delta, product)
+                add(total, product, total)
         # The first timestep's products are 0 * delta: adding +-0 leaves every nonzero sum
         # as it is (a zero one may only change sign, which w + alpha * sum cannot show
         # unless w is itself zero), but 0 * inf is NaN: a diverged delta is added as the
-        # tutorial adds it.
+        # tutorial adds it. (delta . delta is finite unless an entry is not, or squares
+        # overflow, where adding the zeros is merely needless: one call, not two.)
         column, delta = self._first_terms
-        if not np.isfinite(delta).all():
+        first = self._first_delta
+        if not math.isfinite(np.dot(first, first)):
             outer(column, delta, product)
             add(total, product, total)
 
@@ -358,7 +371,7 @@ class IterationKernel:
 
     def cut_recurrence(self) -> None:
         """synapse_h acts as zeros for this iteration (this kernel's copy; the net is untouched)."""
-        self.neg_synapse_h[:] = 0.0
+        self._recurrent = self._no_recurrence
 
     @property
     def summed_gradient(self) -> np.ndarray:
