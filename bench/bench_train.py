@@ -8,7 +8,7 @@ Prints, each with the command that produced it:
     for bit every round. Targets: >= 6x at hidden 1-32, >= 3x at 64-256;
   * whole-process wall time of `rnn-tui train --iterations 10000 --quiet` against the
     tutorial's program run as a process for 10000 iterations (target <= 0.3x);
-  * peak resident memory of `rnn-tui train` (target < 100 MB).
+  * peak resident memory of `rnn-tui train`, numpy kernel (target < 100 MB) and compiled.
 
 Run from a checkout with the project installed:
     python bench/bench_train.py [--hidden 1,16,256] [--rounds N] [--table-only]
@@ -18,7 +18,6 @@ Run from a checkout with the project installed:
 from __future__ import annotations
 
 import argparse
-import resource
 import statistics
 import subprocess
 import sys
@@ -172,17 +171,29 @@ def whole_process() -> None:
     print(f"   ratio {ratio:.2f}x   (target <= 0.3x)")
 
 
+# Runs `rnn-tui train` as its only child and prints that child's peak resident KB
+# (ru_maxrss of children is the largest of all children so far: one wrapper per figure).
+_PEAK_OF_CHILD = """
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
 def peak_memory() -> None:
-    """Run first: ru_maxrss of children is the largest of all children so far."""
-    subprocess.run(
-        [sys.executable, "-m", "tui", "train", "--iterations", "10000"],
-        check=True,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print("== peak resident memory of `rnn-tui train` (10000 iterations, with summary)")
-    print(f"   {peak_kb / 1024:.1f} MB   (target < 100 MB)")
+    """Peak resident memory of `rnn-tui train`, with each kernel: numba's compiler (LLVM)
+    is loaded with the compiled one and takes some 110 MB by itself."""
+    print("== peak resident memory of `rnn-tui train --iterations 10000` (with summary)")
+    for kernel in ("numpy", "compiled"):
+        train = [sys.executable, "-m", "tui", "train", "--iterations", "10000"]
+        wrapper = [sys.executable, "-c", _PEAK_OF_CHILD, *train, "--kernel", kernel]
+        result = subprocess.run(wrapper, cwd=ROOT, capture_output=True, text=True)
+        if result.returncode != 0:
+            print(f"   --kernel {kernel:8}  not measured: {result.stderr.strip()[-200:]}")
+            continue
+        peak_mb = int(result.stdout.split()[-1]) / 1024
+        target = "(target < 100 MB)" if kernel == "numpy" else "(numba's LLVM included)"
+        print(f"   --kernel {kernel:8}  {peak_mb:6.1f} MB   {target}")
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -210,7 +221,7 @@ def main(argv: list[str]) -> None:
         crossover(command)
         return
     if not args.table_only:
-        peak_memory()  # first, before any other child process runs
+        peak_memory()
     by_hidden_size(args.hidden, args.rounds, command)
     if not args.table_only:
         whole_process()
