@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from screen import screen_text, workers_done
+from screen import PacedTraining, screen_text, workers_done
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -123,11 +123,12 @@ async def test_ablating_the_carry_unit_lowers_accuracy_side_by_side() -> None:
         assert "ABLATION" not in screen_text(app) and "ablated" not in screen_text(app)
 
 
-async def test_ablation_keys_are_refused_while_training_like_saving() -> None:
-    # 100,000 iterations of 256 units: some two minutes, so still running at the end
-    app = RNNApp(RNN(RNNConfig(hidden=256)))
+async def test_ablation_keys_are_refused_while_training_like_saving(monkeypatch) -> None:
+    paced = PacedTraining(monkeypatch)
+    app = RNNApp(RNN(RNNConfig()))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("plus", "plus", "t")
+        await paced.take(pilot)  # held at its first frame: still training
         await pilot.press("a")
         assert not isinstance(app.screen, PromptScreen)
         assert app.main.training is not None  # not stopped by it

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from screen import PtyApp, workers_done
+from screen import PacedTraining, PtyApp, workers_done
 
 from model.checkpoint import load_checkpoint, read_checkpoint
 from model.config import RNNConfig
@@ -116,11 +116,14 @@ async def test_a_crash_saves_the_session_and_ends_with_one_line(
     assert load_checkpoint(session_file(state_home)).iteration == 50
 
 
-async def test_q_while_training_stops_it_and_saves_a_whole_iteration(state_home: Path) -> None:
+async def test_q_while_training_stops_it_and_saves_a_whole_iteration(
+    state_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paced = PacedTraining(monkeypatch)
     app = RNNApp(RNN(RNNConfig()), autosave_on_exit=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("plus", "plus", "t")
-        await pilot.pause()
+        await paced.take(pilot)  # held at its first frame: still training
         await pilot.press("q")
     saved = load_checkpoint(session_file(state_home))
     assert app.saved_to is not None and _app_outcome(app) == 0

@@ -8,7 +8,7 @@ code panel. At most MAX_TOASTS are shown, the newest.
 from __future__ import annotations
 
 import pytest
-from screen import screen_lines, screen_text, workers_done
+from screen import PacedTraining, screen_lines, screen_text, workers_done
 from textual.widgets._toast import Toast
 
 from model.config import RNNConfig
@@ -51,11 +51,14 @@ async def test_the_newest_of_keys_and_refusals_is_shown(monkeypatch: pytest.Monk
         say(self, message, severity=str(options.get("severity", "information")), timeout=60)
 
     monkeypatch.setattr(MainScreen, "_say", say_for_a_minute)
-    app = RNNApp(RNN(RNNConfig(hidden=256)))  # its training lasts minutes: still running
+    paced = PacedTraining(monkeypatch)
+    app = RNNApp(RNN(RNNConfig()))
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         for _ in range(3):  # prompts opened and cancelled, and a message each round
             await pilot.press("s", "escape", "l", "escape", "v", "right_square_bracket")
-        await pilot.press("plus", "plus", "t", "s")  # saving refused while training
+        await pilot.press("plus", "plus", "t")
+        await paced.take(pilot)  # held at its first frame: still training
+        await pilot.press("s")  # saving refused while training
         await pilot.pause()
         await pilot.pause()
         shown = toasts(app)
