@@ -121,7 +121,9 @@ def train(
 
     `should_stop` is polled between chunks, so a stop leaves the model at a whole
     iteration with the random stream consistent. `on_log` receives a report for every
-    iteration whose index j satisfies j % log_every == 0 (log_every=0: never).
+    iteration whose index j satisfies j % log_every == 0 (log_every=0: never), right after
+    that iteration, with the network as it left it (a listener may measure it: a compiled
+    chunk ends there).
     `chunk` fixes the chunk size; by default chunks are sized by time on `clock`
     (see the module's docstring). Results are the same whatever the chunking.
     `boundary` > 0: no chunk crosses a multiple of it, so `on_chunk` sees the start of
@@ -146,6 +148,8 @@ def train(
             count = min(size, iterations - done)
             if boundary > 0:
                 count = min(count, boundary - net.iteration % boundary)
+            if compiled is not None and log_every and on_log is not None:
+                count = min(count, _through_next_log(net.iteration, log_every))
             a, b = net.draw_examples(count)
             X, Y = problem_bits(a, b, net.bits)
             if compiled is not None:
@@ -158,6 +162,12 @@ def train(
             if on_chunk is not None:
                 on_chunk(ChunkReport(net.iteration, done, tuple(errors)))
     return done
+
+
+def _through_next_log(iteration: int, log_every: int) -> int:
+    """Iterations from `iteration` up to and including the next one logged (j % log_every
+    == 0), where a compiled chunk must end: its reports come after the whole chunk."""
+    return -iteration % log_every + 1
 
 
 def _numpy_chunk(

@@ -190,6 +190,36 @@ def test_leaving_without_teardown_keeps_the_output_and_the_exit_status(tmp_path)
     assert "Traceback" not in failed.stderr
 
 
+def test_a_log_report_sees_the_network_its_iteration_left() -> None:
+    # the command line's --csv measures accuracy in on_log: on the weights of that iteration
+    seen = {}
+    for kernel in ("numpy", "compiled"):
+        kernel_choice.choose(kernel)
+        net, states = Network(RNNConfig(hidden=5)), []
+
+        def log(report, net=net, states=states) -> None:  # type: ignore[no-untyped-def]
+            states.append((report.iteration, net.iteration, net.params.tobytes()))
+
+        train(net, 2500, log_every=1000, on_log=log)
+        seen[kernel] = states
+    assert [(j, after) for j, after, _ in seen["compiled"]] == [(0, 1), (1000, 1001), (2000, 2001)]
+    assert seen["numpy"] == seen["compiled"]
+
+
+def test_train_csv_equals_numpy_csv(tmp_path) -> None:
+    for kernel in ("numpy", "compiled"):
+        result = run_cli(
+            "train", "--kernel", kernel, "--iterations", "5000", "--quiet",
+            "--csv", str(tmp_path / f"{kernel}.csv"),
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    rows = {k: (tmp_path / f"{k}.csv").read_text().splitlines() for k in ("numpy", "compiled")}
+    assert rows["numpy"] == rows["compiled"]
+    measured = [row.split(",") for row in rows["compiled"][1:] if not row.endswith(",")]
+    assert [int(row[0]) for row in measured] == [1, 1001, 2001, 3001, 4001]
+    assert float(measured[-1][2]) < 0.5  # seed 0 is far from 100% at 4,001 (about 7,000)
+
+
 def test_train_save_equals_numpy_save(tmp_path) -> None:
     for kernel in ("numpy", "compiled"):
         result = run_cli(
