@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
+import os
 from pathlib import Path
 
 import pytest
@@ -175,6 +176,17 @@ def test_the_path_prompts_never_raise(
         value, message = parse(text)
         assert (value is None) != (message is None)
         assert isinstance(value if message is None else message, str)
+
+
+def test_the_load_prompt_names_what_is_there_instead_of_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "adir").mkdir()
+    os.mkfifo(tmp_path / "pipe")
+    assert parse_load_path("adir") == (None, "adir is a folder; type a checkpoint file's name")
+    assert parse_load_path(" pipe ") == (None, "pipe is not a regular file")
+    assert parse_load_path("gone.npz") == (None, "no file named gone.npz")
 
 
 def test_a_unit_of_a_carried_state() -> None:

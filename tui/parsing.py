@@ -110,8 +110,13 @@ def parse_load_path(text: str) -> tuple[str | None, str | None]:
     path, refusal = _typed_path(text)
     if path is None:
         return None, refusal
+    shown = text.strip()
+    if os.path.isdir(path):
+        return None, f"{shown} is a folder; type a checkpoint file's name"
     if not os.path.isfile(path):
-        return None, f"no file named {text.strip()}"
+        if os.path.exists(path):  # a pipe, a device or a socket: reading it could hang
+            return None, f"{shown} is not a regular file"
+        return None, f"no file named {shown}"
     return path, None
 
 
