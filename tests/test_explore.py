@@ -162,6 +162,29 @@ async def test_alpha_up_and_down() -> None:
         assert app.session.stepper.net.alpha == 0.05 and "alpha 0.05" in screen_text(app)
 
 
+async def test_alpha_stops_at_its_limits_and_says_so(monkeypatch) -> None:
+    from tui.session import Session
+
+    events = []
+    note_event = Session._event
+    monkeypatch.setattr(Session, "_event", lambda self: (events.append(1), note_event(self)))
+    app = RNNApp(RNN(RNNConfig(alpha=6000.0)))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("right_square_bracket")
+        assert app.session.net.alpha == 10000.0
+        await pilot.press("right_square_bracket")
+        assert app.session.net.alpha == 10000.0
+        said = [str(n.message) for n in app._notifications]
+        assert said[-1] == "alpha = 10000, the largest it can be", said
+        assert len(events) == 1  # the change from 6000 to 10000; nothing at the limit
+    big = RNNApp(RNN(RNNConfig(alpha=1e5)))  # --alpha may be beyond the keys' range
+    async with big.run_test(size=SIZE) as pilot:
+        await pilot.press("right_square_bracket")
+        assert big.session.net.alpha == 1e5  # up did not lower it
+        await pilot.press("left_square_bracket")
+        assert big.session.net.alpha == 5e4
+
+
 async def test_save_and_load_resume_exactly(tmp_path) -> None:
     path = str(tmp_path / "half.npz")
     app = RNNApp(RNN(RNNConfig()))

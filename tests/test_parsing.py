@@ -7,10 +7,10 @@ refuses them; `\\d` in the sum prompt accepted Arabic-Indic and other Unicode di
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import unicodedata
-import os
 from pathlib import Path
 
 import pytest

@@ -566,8 +566,16 @@ class Session:
     def scale_alpha(self, factor: float) -> float:
         self._check_free("changing alpha")
         net = self.net
-        net.alpha = min(max(net.alpha * factor, ALPHA_RANGE[0]), ALPHA_RANGE[1])
-        self._event()
+        low, high = ALPHA_RANGE  # the keys' range (--alpha may start outside it)
+        scaled = net.alpha * factor
+        # up never lowers alpha, down never raises it, even from outside the range
+        if factor > 1:
+            alpha = max(net.alpha, min(scaled, high))
+        else:
+            alpha = min(net.alpha, max(scaled, low))
+        if alpha != net.alpha:  # at a limit nothing changes: no event in the run's course
+            net.alpha = alpha
+            self._event()
         return net.alpha
 
     def set_train_count(self, count: int) -> None:

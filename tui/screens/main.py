@@ -568,8 +568,14 @@ class MainScreen(Screen[None]):
         self._scale_alpha(0.5)
 
     def _scale_alpha(self, factor: float) -> None:
+        before = self.session.net.alpha
         if self._act(lambda: self.session.scale_alpha(factor)):
-            self._say(f"alpha = {self.session.net.alpha:g}", timeout=2)
+            alpha = self.session.net.alpha
+            if alpha == before:
+                limit = "largest" if factor > 1 else "smallest"
+                self._say(f"alpha = {alpha:g}, the {limit} it can be", timeout=2)
+            else:
+                self._say(f"alpha = {alpha:g}", timeout=2)
 
     # -- files ------------------------------------------------------------------------------------
 
