@@ -238,3 +238,38 @@ def test_a_terminal_gets_a_progress_bar_with_an_eta(tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert b"ETA" in seen and b"runs" in seen and b"[" in seen
     assert "0/2" in stdout  # the table still goes to stdout
+
+
+def _readme_sweep_table() -> dict[tuple[str, str, str], str]:
+    """The README's sweep table: (cell, hidden, init) -> "converged/total median"."""
+    text = (ROOT / "README.md").read_text()
+    lines = text[text.index("| hidden | rnn -1,1 |") :].splitlines()
+    columns = [name.split() for name in lines[0].strip("|").split("|")[1:]]
+    table = {}
+    for line in lines[2:]:
+        if not line.startswith("|"):
+            break
+        hidden, *cells = (cell.strip().strip("*") for cell in line.strip("|").split("|"))
+        for (cell, init), value in zip(columns, cells, strict=True):
+            table[(cell, hidden, init)] = value
+    return table
+
+
+@pytest.mark.slow
+def test_the_readmes_sweep_table_is_what_the_tool_prints() -> None:
+    # some of its cells, the RNN's for 4, 5 and 16 units: the README quotes the tool's table
+    readme = _readme_sweep_table()
+    result = run_cli(
+        "sweep", "--cell", "rnn", "--hidden", "4,5,16", "--init", "-1,1", "--init", "0,1",
+        "--seeds", "0-19", "--iterations", "50000", "--check-every", "1000", timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    checked = 0
+    for line in result.stdout.splitlines():
+        parts = line.split()
+        if parts and parts[0] == "rnn":
+            _, hidden, init, converged, median = parts[:5]
+            printed = converged if median == "-" else f"{converged} {median}"
+            assert readme[("rnn", hidden, init)] == printed, (hidden, init)
+            checked += 1
+    assert checked == 6
