@@ -257,6 +257,23 @@ async def test_help_screen_lists_keys_and_panels() -> None:
         assert "Keys" not in screen_text(app)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+async def test_the_help_describes_the_panels_of_the_cell_on_screen(cell: str) -> None:
+    app = RNNApp(RNN(RNNConfig(cell=cell)))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        seen = screen_text(app)
+        for _ in range(4):  # at 80x24 the help scrolls: read it page by page
+            await pilot.press("pagedown")
+            await pilot.pause()
+            seen += screen_text(app)
+        flat = " ".join(seen.split())
+        states = "h c i f o g" if cell == "lstm" else "h z r n"
+        assert f"the state or gate v chooses ({states})" in flat
+        assert f"the {cell.upper()}'s equations behind the step" in flat
+        assert "layer_1_delta" not in flat
+
+
 async def test_back_then_forward_retraces_the_same_screens() -> None:
     app = fresh_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -128,11 +128,12 @@ async def test_stepping_inside_focus_updates_the_sum(size: tuple[int, int]) -> N
 
 
 def heat_rows(app: RNNApp) -> dict[str, list[str]]:
-    """The hidden focus panel's rows by their label (h0.. or c0.., carry): the cells' digits."""
+    """The hidden focus panel's rows by their label (h0.., c0.., a gate's i0.., carry): the
+    cells' digits."""
     rows: dict[str, list[str]] = {}
     for line in screen_lines(app):
         words = line.split()
-        unit = words and words[0][0] in "hc" and words[0][1:].isdigit()
+        unit = words and words[0][0] in "hcifogzrn" and words[0][1:].isdigit()
         if words and (unit or words[0] == "carry"):
             rows[words[0]] = words[1:]
     return rows
@@ -214,7 +215,7 @@ async def test_v_in_focus_shows_each_state_and_gate_with_its_digits(cell: str, s
             text = screen_text(app)
             assert f"hidden units: {STATE_TITLES[state]}" in text and f"v: {states}" in text
             rows = heat_rows(app)
-            letter = "c" if state == "c" else "h"
+            letter = state  # rows named by what they draw: r0, i5, c15
             signed = state in info.signed
             for unit in (0, 5, 15):
                 expected = []

@@ -97,7 +97,7 @@ class RNNApp(App[None]):
             if covers:
                 covers[0].show_size(width, height)
             else:
-                self.push_screen(TooSmallScreen())
+                self.push_screen(TooSmallScreen(self.session.net.cell))
         elif covers and self.screen is covers[0]:
             self.pop_screen()
         # under the help it leaves when the help closes (TooSmallScreen.on_screen_resume)

@@ -223,7 +223,7 @@ class FollowingScreen(Screen[None]):
         self.redraw()
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(self.main.session.net.cell))
 
     async def action_quit(self) -> None:
         await self.main.action_quit()

@@ -635,7 +635,7 @@ class MainScreen(Screen[None]):
     # -- looking closer -------------------------------------------------------------------------
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(self.session.net.cell))
 
     def action_weights(self) -> None:
         if self._refused_while_busy("opening the weights"):

@@ -352,7 +352,7 @@ class MapScreen(Screen[None]):
         self.dismiss(None)
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(self.main.session.net.cell))
 
     async def action_quit(self) -> None:
         self._stop.set()

@@ -43,6 +43,10 @@ class TooSmallScreen(Screen[None]):
         Binding("q", "app.quit", "Quit"),
     ]
 
+    def __init__(self, cell: str = "rnn") -> None:
+        super().__init__()
+        self.cell = cell  # for the help
+
     def compose(self) -> ComposeResult:
         yield Static(id="too-small")
 
@@ -58,4 +62,4 @@ class TooSmallScreen(Screen[None]):
             self.dismiss(None)
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(self.cell))

@@ -22,7 +22,7 @@ from model.cells import cell_info
 from model.encoding import carry_out
 from model.stepper import BACKWARD, Snapshot
 from tui.glyphs import current
-from tui.widgets.hidden import HEAT, NEGATIVE, POSITIVE, Rows, shade_level, shown_rows
+from tui.widgets.hidden import HEAT, NEGATIVE, POSITIVE, Rows, row_prefix, shade_level, shown_rows
 from tui.widgets.inputs import current_timestep
 from tui.widgets.lines import LinesWidget
 
@@ -179,7 +179,7 @@ class FocusHidden(LinesWidget):
         lines.append(self._header(snap, layout, now))
         rows_free = max(self.size.height - 4, 1)
         units = self.units_shown(snap.hidden, rows_free // layout.row_height or 1)
-        label = "c" if state == "c" else "h"  # as the main screen labels the rows
+        label = row_prefix(snap, state, backward)  # as the main screen labels the rows
         for unit in units:
             lines += self._unit_rows(
                 snap, unit, label, values, (signed, backward), scale, exponent, layout, now

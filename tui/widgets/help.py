@@ -11,6 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from model.cells import cell_info
+
 KEYS = [
     ("n space →", "step one timestep: forward t=0..7, backward t=7..0, update"),
     ("b / ←", "step back one step, into earlier iterations too: the same numbers"),
@@ -60,6 +62,45 @@ TOOLS = [
     ("p", "save an SVG screenshot"),
 ]
 
+_CARRY_NOTE = (
+    " carry out: in column t, the carry out of bit t, which the state after timestep t"
+    " must hold for bit t+1; ◀ = the unit whose activation best tracks that row (Pearson r"
+    " over all sums); anti = a unit that is dark where the carry is 1"
+)
+_RNN_HIDDEN = (
+    "layer_1 per unit (rows) and timestep (columns), ·░▒▓█ = 0..1;"
+    " backward: layer_1_delta (+/-, size)." + _CARRY_NOTE
+)
+
+
+def _gated_hidden(cell: str) -> str:
+    """The hidden panel's sentence for the LSTM and the GRU: what v chooses and its scale."""
+    info = cell_info(cell)
+    signed = [state for state in info.states if state in info.signed]
+    unsigned = [state for state in info.states if state not in info.signed]
+    into = " (or c, with v on c)" if "c" in info.carried else ""
+    return (
+        f"the state or gate v chooses ({' '.join(info.states)}), per unit (rows, named"
+        f" h3, {info.states[-1]}3...) and timestep (columns): {', '.join(signed)} as"
+        f" +/- and size, {', '.join(unsigned)} ·░▒▓█ = 0..1; backward: the delta flowing"
+        f" into h{into} (+/-, size)." + _CARRY_NOTE
+    )
+
+
+def panels(cell: str = "rnn") -> list[tuple[str, str]]:
+    """What each panel shows, for this cell (the hidden panel and the code differ)."""
+    hidden = _RNN_HIDDEN if cell == "rnn" else _gated_hidden(cell)
+    code = (
+        "the tutorial's statement behind the step, with its values"
+        if cell == "rnn"
+        else f"the {cell.upper()}'s equations behind the step, with this example's values"
+    )
+    return [
+        (key, hidden if key == "hidden" else code if key == "code" else what)
+        for key, what in PANELS
+    ]
+
+
 PANELS = [
     ("inputs", "a and b as bits, MSB left; [t] marks the current timestep"),
     (
@@ -67,14 +108,7 @@ PANELS = [
         "pred bits as the forward pass makes them, ✓/✗ against true;"
         " the tutorial's line a + b = pred",
     ),
-    (
-        "hidden",
-        "layer_1 per unit (rows) and timestep (columns), ·░▒▓█ = 0..1;"
-        " backward: layer_1_delta (+/-, size). carry out: in column t, the carry"
-        " out of bit t, which the state after timestep t must hold for bit t+1;"
-        " ◀ = the unit whose activation best tracks that row (Pearson r over all"
-        " sums); anti = a unit that is dark where the carry is 1",
-    ),
+    ("hidden", _RNN_HIDDEN),
     ("status", "iteration, step, cell, seed, alpha, hidden, init range, N, progress, it/s"),
     ("code", "the tutorial's statement behind the step, with its values"),
     (
@@ -97,7 +131,7 @@ def _table(rows: list[tuple[str, str]], key_width: int) -> Table:
     return table
 
 
-def help_text() -> Group:
+def help_text(cell: str = "rnn") -> Group:
     return Group(
         Text("rnn-tui — Trask's binary-addition RNN, one timestep at a time", "bold"),
         Text("↑ ↓ page up / page down scroll; escape closes", "dim"),
@@ -106,7 +140,7 @@ def help_text() -> Group:
         Text("Tools (also in ctrl+p)", "bold underline"),
         _table(TOOLS, 9),
         Text("Panels", "bold underline"),
-        _table(PANELS, 6),
+        _table(panels(cell), 6),
         Text("Names on screen (synapse_h, layer_1, overallError…) are the tutorial's.", "dim"),
     )
 
@@ -123,9 +157,13 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,question_mark,q", "dismiss_help", "Close help"),
     ]
 
+    def __init__(self, cell: str = "rnn") -> None:
+        super().__init__()
+        self.cell = cell  # the panels are described for the cell on screen
+
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(help_text(), id="help-text")
+            yield Static(help_text(self.cell), id="help-text")
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)

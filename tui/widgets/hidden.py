@@ -62,6 +62,12 @@ def delta_shown(snap: Snapshot, state: str) -> str:
     return "c" if state == "c" and "c" in snap.deltas else "h"
 
 
+def row_prefix(snap: Snapshot, state: str, backward: bool) -> str:
+    """What a heatmap's rows are units of: the chosen state or gate (h3, c3, a gate's i3),
+    or going backward the carried state the delta flows into."""
+    return delta_shown(snap, state) if backward else state
+
+
 def shown_rows(
     snap: Snapshot, state: str, backward: bool, signed_states: tuple[str, ...]
 ) -> tuple[Rows, str, bool]:
@@ -125,10 +131,11 @@ class HiddenPanel(Widget):
         info = cell_info(snap.cell)
         state = self.state if self.state in info.states else "h"
         values, title, signed = shown_rows(snap, state, backward, info.signed)
-        scale = 1.0
+        largest = 0.0  # what the note states; the shades' scale is 1 when all are zero
         if signed:
             known = [abs(v) for row in values if row is not None for v in row if math.isfinite(v)]
-            scale = max(known, default=0.0) or 1.0
+            largest = max(known, default=0.0)
+        scale = largest or 1.0
         now = current_timestep(snap)
         units, hidden_more = self._units_shown(snap.hidden, max(self.size.height - 1, 1))
         choices = " ".join(info.states)
@@ -139,10 +146,8 @@ class HiddenPanel(Widget):
             notes[1] = " hidden units"
         computed = any(row is not None for row in values)
         if signed and computed:  # nothing computed yet: no scale to state
-            notes[2] = f" max |{'d' if backward else state}| {scale:.1e}"
-        # each row names its unit of what is drawn: h3, c3, a gate's i3, or going
-        # backward the carried state the delta flows into
-        prefix = delta_shown(snap, state) if backward else state
+            notes[2] = f" max |{'d' if backward else state}| {largest:.1e}"
+        prefix = row_prefix(snap, state, backward)
         marked_unit = self.carry_unit if self.carry_state == state else None
         # the notes go on the first rows, skipping the marked unit's: the title is never
         # hidden behind the marker when the carry-like unit is h0 or h1
