@@ -77,3 +77,38 @@ async def test_the_screen_text_is_not_wrapped_or_clipped_in_the_widget() -> None
         await pilot.pause()
         static = app.screen.query_one(Static)
         assert static.content_region.width >= max(len(line) for line in content_lines(app))
+
+
+def test_an_all_zero_block_says_its_largest_weight_is_zero() -> None:
+    from tui.widgets.weights import matrix_lines
+
+    title = matrix_lines("bias[z]", np.zeros((1, 16)))[0].plain
+    assert title.endswith("max |w| 0"), title
+    assert matrix_lines("w", np.full((2, 2), -0.5))[0].plain.endswith("max |w| 0.5")
+
+
+async def test_end_pressed_before_the_wider_sums_arrive_ends_at_them(monkeypatch) -> None:
+    import threading
+
+    import tui.widgets.weights as weights
+
+    measured, release = weights.wider_accuracy_net, threading.Event()
+
+    def held(net: RNN) -> list[tuple[int, float, bool]]:
+        release.wait(30)  # the user's End comes first, however fast the measurement is
+        return measured(net)
+
+    monkeypatch.setattr(weights, "wider_accuracy_net", held)
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("w")
+        await pilot.pause()
+        await pilot.press("end")
+        await pilot.pause()
+        assert "measuring" in " ".join(screen_lines(app))
+        release.set()
+        await workers_done(app)
+        for _ in range(3):
+            await pilot.pause()
+        shown = " ".join(screen_lines(app))
+        assert "32-bit sums:" in shown and "measuring" not in shown

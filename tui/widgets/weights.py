@@ -64,9 +64,9 @@ def cell_width(screen_width: int, columns: int) -> int:
 
 def matrix_lines(name: str, matrix: np.ndarray, max_rows: int = 64, cell: int = 2) -> list[Text]:
     finite = np.abs(matrix[np.isfinite(matrix)])
-    scale = float(finite.max()) if finite.size else 1.0
-    scale = scale if scale > 0 else 1.0
-    lines = [Text(f"{name} {matrix.shape[0]}x{matrix.shape[1]}   max |w| {scale:.3g}", "bold")]
+    largest = float(finite.max()) if finite.size else 0.0  # what the title states
+    scale = largest if largest > 0 else 1.0  # the shades' scale: 1 when all are zero
+    lines = [Text(f"{name} {matrix.shape[0]}x{matrix.shape[1]}   max |w| {largest:.3g}", "bold")]
     if cell >= 3 and matrix.shape[1] >= 8:  # the unit each weight goes to: too many to count
         numbers = "".join(f"{c:<{cell}}" for c in range(min(matrix.shape[1], 64)))
         lines.append(Text(f"    {numbers}", "dim"))
@@ -177,7 +177,15 @@ class WeightsScreen(ModalScreen[None]):
 
     def _show_wider(self, wider: list[tuple[int, float, bool]]) -> None:
         self.wider = wider
+        try:
+            scroll = self.query_one(VerticalScroll)
+        except NoMatches:  # closed meanwhile
+            return
+        # read at the end (End pressed before these lines came): stay at the end
+        at_end = 0 < scroll.max_scroll_y <= scroll.scroll_y
         self._redraw()
+        if at_end:
+            scroll.call_after_refresh(scroll.scroll_end, animate=False)
 
     def on_resize(self, event: Resize) -> None:
         self.width = event.size.width
