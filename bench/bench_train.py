@@ -113,7 +113,7 @@ def by_hidden_size(sizes: tuple[int, ...], rounds: int, command: str) -> None:
         )
 
 
-CROSSOVER_HIDDEN = (8, 16, 24, 32, 40, 48, 64, 96)
+CROSSOVER_HIDDEN = (8, 16, 20, 24, 32, 40, 48, 64, 96)
 
 
 def _update_seconds(hidden: int, in_place: bool) -> float:

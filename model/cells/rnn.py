@@ -59,8 +59,9 @@ if TYPE_CHECKING:
     from model.network import Network as RNN
 
 # From this many hidden units on, synapse_h's gradient is summed in place: both ways
-# take the same time at 16 (`python bench/bench_train.py --crossover`; 8 bits).
-IN_PLACE_FROM = 16
+# take the same time at 20 (`python bench/bench_train.py --crossover`; 8 bits; it was 16
+# before the sum left out the first timestep's zero-state products and checked its delta).
+IN_PLACE_FROM = 20
 
 CELL = CellInfo(
     name="rnn",
