@@ -6,7 +6,8 @@ Prints, with the load average beside each figure (the machine is shared):
     in rounds; the median ratio and its quartiles (target >= 10x): the sweep in numpy
     lockstep, and, with the `fast` extra, on the compiled kernel (each network its own
     compiled loop, which model/lockstep.py picks when the kernel is active);
-  * the same sweep work on 2 workers against 1 worker, interleaved (target >= 1.6x);
+  * 256 networks x 10,000 iterations on 2 workers against 1 worker, interleaved (target
+    >= 1.6x), with what starting the 2 worker processes costs;
   * with --full: wall time and peak memory (the whole process tree, sampled) of
     `rnn-tui sweep --hidden 1-8,16 --seeds 0-99 --iterations 50000 --check-every 1000`
     (targets <= 5 minutes and <= 500 MB).
@@ -37,6 +38,10 @@ HIDDEN = 16
 NETWORKS = 128
 SINGLE_ITERATIONS = 1500
 SWEEP_ITERATIONS = 2000  # long enough that the final evaluation of every run is a small part
+# The workers comparison runs longer: starting the worker processes costs some 0.2 s a sweep
+# (a fresh interpreter each, importing numpy), a sixth of a 2000-iteration sweep on 2
+# workers but little of a real one (the README's run 50,000 iterations); it is printed apart.
+WORKER_ITERATIONS = 10_000
 CHECK_EVERY = 500
 FULL = [
     "sweep", "--hidden", "1-8,16", "--seeds", "0-99", "--iterations", "50000",
@@ -131,10 +136,14 @@ def worker_ratio(rounds: int, kernel: str) -> None:
     from model.kernel_choice import choose
 
     line = choose(kernel).line
-    plan = _plan(2 * NETWORKS, SWEEP_ITERATIONS)
-    ones, twos = [], []
+    plan = _plan(2 * NETWORKS, WORKER_ITERATIONS)
+    tiny = _plan(2, 10)  # next to nothing to train: what starting 2 workers costs
+    ones, twos, starts = [], [], []
     before = _load()
     for round_ in range(rounds):
+        began = time.perf_counter()
+        run_sweep(tiny, workers=2)
+        starts.append(time.perf_counter() - began)
         if round_ % 2:
             twos.append(_sweep_rate(plan, 2))
             ones.append(_sweep_rate(plan, 1))
@@ -143,9 +152,10 @@ def worker_ratio(rounds: int, kernel: str) -> None:
             twos.append(_sweep_rate(plan, 2))
     print(f"== 2 workers against 1, {line}  [{before} -> {_load()}]")
     print(
-        f"   {rounds} rounds of {2 * NETWORKS} networks x {SWEEP_ITERATIONS} iterations; "
+        f"   {rounds} rounds of {2 * NETWORKS} networks x {WORKER_ITERATIONS} iterations; "
         f"median {statistics.median(ones):,.0f} examples/s on 1 worker, "
-        f"{statistics.median(twos):,.0f} on 2"
+        f"{statistics.median(twos):,.0f} on 2 (their start included: median"
+        f" {statistics.median(starts):.2f} s for a sweep of 2 runs of 10 iterations)"
     )
     _summary("2 workers / 1", [b / a for a, b in zip(ones, twos, strict=True)], 1.6)
 

@@ -48,6 +48,9 @@ class GatedKernel:
 
     gates: tuple[str, ...] = ()
     tanh_gates: tuple[str, ...] = ()  # the gates whose columns are not negated
+    # buffers that hold only intermediate values within one step (prepare_backward's), which
+    # the compiled loop (model/compiled/) keeps in its own registers instead
+    temporaries: tuple[str, ...] = ()
 
     def __init__(self, hidden: int, bits: int) -> None:
         B, H = bits, hidden

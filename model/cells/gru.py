@@ -72,6 +72,7 @@ class IterationKernel(GatedKernel):
 
     gates = GATES
     tanh_gates = ("n",)
+    temporaries = ("_scratch",)
 
     def __init__(self, hidden: int, bits: int) -> None:
         super().__init__(hidden, bits)
@@ -90,6 +91,26 @@ class IterationKernel(GatedKernel):
         self._pair = np.empty((2, H))
         self._row = np.empty((1, H))
         self._future_h = np.zeros((1, H))
+        # views and constants made once: making a view costs like a small numpy call, and
+        # a Python 1.0 is converted in every call it is passed to
+        self._pre_n_row = self._pre_n[0]
+        self._pair_rows = (self._pair[0], self._pair[1])
+        self._ones_zr = np.ones((1, h2))
+        self._ones_h = np.ones(H)
+        # prepare_backward's buffers and views, all timesteps at once
+        self._ones_bh = np.ones((B, 1, H))
+        self._scratch = np.empty((3, B, 1, H))
+        sl = self._slope
+        self._prep = (
+            self.ozr[:, 0:1],  # 1 - z
+            self.ozr[:, 1:2],  # z
+            self.ozr[:, 2:3],  # r
+            self.nh[:B, 0:1],  # n
+            self.h[:B],  # h_prev
+            sl[:, :, :H],
+            sl[:, :, H:h2],
+            sl[:, :, h2:],
+        )
         ozr, nh, dz, dr, sl = self.ozr, self.nh, self.dz, self.dr, self._slope
         self._fwd = [
             (
@@ -133,6 +154,8 @@ class IterationKernel(GatedKernel):
         """Timesteps start..stop-1: z, r, n and h from input bits t and h[t]."""
         h2 = 2 * self.hidden
         pre_zr, pre_n, e, pair = self._pre_zr, self._pre_n, self._exp, self._pair
+        pre_n_row, (n_part, h_part) = self._pre_n_row, self._pair_rows
+        ones_zr, ones_h = self._ones_zr, self._ones_h
         bias_zr, bias_n = self.w_bias[:h2], self.w_bias[h2:]
         rec_zr, rec_n = self.w_rec[:, :h2], self.w_rec[:, h2:]
         dot, add, mul, exp = np.dot, np.add, np.multiply, np.exp
@@ -145,9 +168,9 @@ class IterationKernel(GatedKernel):
                 add(pre_zr, x_zr, pre_zr)
                 add(pre_zr, bias_zr, pre_zr)
             exp(pre_zr, e)  # pre_zr holds -(pre-activation): those columns are negated
-            add(e, 1.0, e)
+            add(e, ones_zr, e)
             np.reciprocal(e, zr)
-            np.subtract(1.0, z, omz)
+            np.subtract(ones_h, z, omz)
             if t == 0:
                 rh[:] = 0.0
                 add(x_n, bias_n, pre_n)
@@ -156,26 +179,25 @@ class IterationKernel(GatedKernel):
                 dot(rh, rec_n, pre_n)
                 add(pre_n, x_n, pre_n)
                 add(pre_n, bias_n, pre_n)
-            np.tanh(pre_n[0], n)
+            np.tanh(pre_n_row, n)
             mul(omz_z, n_h, pair)  # [(1 - z) * n, z * h_prev]
-            add(pair[0], pair[1], h)
+            add(n_part, h_part, h)
 
     def prepare_backward(self, net: Network) -> None:
         """Every local derivative of the backward pass, for all timesteps at once."""
-        B, H = self.bits, self.hidden
+        omz, z, r, n, h_prev, slope_z, slope_r, slope_n = self._prep
+        zz, diff, square = self._scratch
+        ones, sub, mul = self._ones_bh, np.subtract, np.multiply
         np.matmul(self.layer_2_delta, net.synapse_1.T, self.out_term)
-        omz, z, r = self.ozr[:, 0:1], self.ozr[:, 1:2], self.ozr[:, 2:3]
-        n, h_prev = self.nh[:B, 0:1], self.h[:B]
-        slope = self._slope
-        zz = np.multiply(z, omz)
-        diff = np.subtract(h_prev, n)
-        np.multiply(diff, zz, slope[:, :, :H])
-        rr = np.subtract(1.0, r)
-        np.multiply(r, rr, rr)
-        np.multiply(h_prev, rr, slope[:, :, H : 2 * H])
-        nn = np.multiply(n, n)
-        np.subtract(1.0, nn, nn)
-        np.multiply(omz, nn, slope[:, :, 2 * H :])
+        mul(z, omz, zz)
+        sub(h_prev, n, diff)
+        mul(diff, zz, slope_z)
+        sub(ones, r, square)  # 1 - r, then r * (1 - r)
+        mul(r, square, square)
+        mul(h_prev, square, slope_r)
+        mul(n, n, square)
+        sub(ones, square, square)
+        mul(omz, square, slope_n)
 
     def backward(self, net: Network, start: int, stop: int) -> None:
         """dh and dz for timesteps start down to stop+1, each from the one after."""
@@ -183,6 +205,7 @@ class IterationKernel(GatedKernel):
         last = self.bits - 1
         rec_zr_T, rec_n_T = net.synapse_h[:, :h2].T, net.synapse_h[:, h2:].T
         future, pair, row = self._future_h, self._pair, self._row
+        through_z, through_r = self._pair_rows
         dot, add, mul = np.dot, np.add, np.multiply
         if start == last:
             future[:] = 0.0
@@ -194,7 +217,7 @@ class IterationKernel(GatedKernel):
             mul(rh, sl_r, d_r)
             if t > 0:  # what flows into h[t - 1], for the next step down
                 mul(dh_rh, z_r, pair)  # [dh * z, rh * r]
-                add(pair[0], pair[1], future)
+                add(through_z, through_r, future)
                 dot(dz_zr, rec_zr_T, row)
                 add(future, row, future)
 

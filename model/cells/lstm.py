@@ -72,6 +72,7 @@ class IterationKernel(GatedKernel):
 
     gates = GATES
     tanh_gates = ("g",)
+    temporaries = ("_ifo_slope", "_squares")
 
     def __init__(self, hidden: int, bits: int) -> None:
         super().__init__(hidden, bits)
@@ -87,6 +88,29 @@ class IterationKernel(GatedKernel):
         self._pair = np.empty((2, H))
         self._row = np.empty((1, H))
         self._future_h = np.zeros((1, H))
+        # views and constants made once: making a view costs like a small numpy call, and
+        # a Python 1.0 is converted in every call it is passed to
+        self._pre_ifo, self._pre_g = self._pre[:, : 3 * H], self._pre[0, 3 * H :]
+        self._pair_rows = (self._pair[0], self._pair[1])
+        self._ones_ifo = np.ones((1, 3 * H))
+        # prepare_backward's buffers and views, all timesteps at once
+        self._ifo_slope = np.empty((B, 1, 3 * H))  # ifo * (1 - ifo)
+        self._ones_b = np.ones((B, 1, 3 * H))
+        self._ones_bh = self._ones_b[:, :, :H]
+        self._squares = np.empty((B, 1, H))  # g^2, then tanh(c)^2
+        h2, sl = 2 * H, self._slope
+        self._prep = (
+            self.gc[:B].reshape(B, 1, h2),  # [g, c_prev]: lines up with [i, f]
+            self._ifo_slope[:, :, :h2],
+            sl[:, :, :h2],
+            self._ifo_slope[:, :, h2:],
+            sl[:, :, h2 : 3 * H],
+            self.gc[:B, 0:1],  # g, (B, 1, H)
+            self.ifo[:, :, :H],  # i
+            sl[:, :, 3 * H :],
+            self.ifo[:, :, h2:],  # o
+        )
+        assert self._prep[0].base is not None, "a reshape made a copy"
         ifo, gc, dz, sl = self.ifo, self.gc, self.dz, self._slope
         h2 = 2 * H
         # rows by timestep, made once (indexing costs like a small numpy call)
@@ -101,6 +125,7 @@ class IterationKernel(GatedKernel):
                 gc[t, 0],
                 gc[t + 1, 1],
                 self.tanh_c[t],
+                self.tanh_c[t, 0],
                 self.h[t + 1],
             )
             for t in range(B)
@@ -130,45 +155,48 @@ class IterationKernel(GatedKernel):
 
     def forward(self, start: int, stop: int) -> None:
         """Timesteps start..stop-1: gates, c and h from input bits t and h[t], c[t]."""
-        H3 = 3 * self.hidden
         pre, e, pair, bias, rec = self._pre, self._exp, self._pair, self.w_bias, self.w_rec
+        pre_ifo, pre_g, ones = self._pre_ifo, self._pre_g, self._ones_ifo
+        i_g, f_c = self._pair_rows
         dot, add, exp, mul, tanh = np.dot, np.add, np.exp, np.multiply, np.tanh
         for t in range(start, stop):
-            h_prev, x_in, ifo, i_f, o, gc, g, c, tanh_c, h = self._fwd[t]
+            h_prev, x_in, ifo, i_f, o, gc, g, c, tanh_c, tanh_c_row, h = self._fwd[t]
             if t == 0:  # h_prev = 0: the recurrent term is zero
                 add(x_in, bias, pre)
             else:
                 dot(h_prev, rec, pre)
                 add(pre, x_in, pre)
                 add(pre, bias, pre)
-            exp(pre[:, :H3], e)  # pre holds -zx for i, f, o (their columns are negated)
-            add(e, 1.0, e)
+            exp(pre_ifo, e)  # pre holds -zx for i, f, o (their columns are negated)
+            add(e, ones, e)
             np.reciprocal(e, ifo)
-            tanh(pre[0, H3:], g)
+            tanh(pre_g, g)
             mul(i_f, gc, pair)  # [i * g, f * c_prev]
-            add(pair[1], pair[0], c)
-            tanh(c, tanh_c[0])
+            add(f_c, i_g, c)
+            tanh(c, tanh_c_row)
             mul(o, tanh_c, h)
 
     def prepare_backward(self, net: Network) -> None:
         """Every local derivative of the backward pass, for all timesteps at once."""
-        B, H = self.bits, self.hidden
-        h2 = 2 * H
+        gc, s_if, slope_if, s_o, slope_o, g, i, slope_g, o = self._prep
+        s, square, ones, sub, mul = (
+            self._ifo_slope,
+            self._squares,
+            self._ones_bh,
+            np.subtract,
+            np.multiply,
+        )
         np.matmul(self.layer_2_delta, net.synapse_1.T, self.out_term)
-        s = np.subtract(1.0, self.ifo)  # sigmoid slopes: ifo * (1 - ifo)
-        np.multiply(self.ifo, s, s)
-        slope = self._slope
-        gc = self.gc[:B].reshape(B, 1, h2)  # [g, c_prev] lines up with [i, f]
-        np.multiply(gc, s[:, :, :h2], slope[:, :, :h2])
-        np.multiply(self.tanh_c, s[:, :, h2:], slope[:, :, h2 : 3 * H])
-        g = self.gc[:B, 0:1]  # (B, 1, H)
-        i, o = self.ifo[:, :, :H], self.ifo[:, :, h2:]
-        gg = np.multiply(g, g)
-        np.subtract(1.0, gg, gg)
-        np.multiply(i, gg, slope[:, :, 3 * H :])
-        tt = np.multiply(self.tanh_c, self.tanh_c)
-        np.subtract(1.0, tt, tt)
-        np.multiply(o, tt, self._dc_slope)
+        sub(self._ones_b, self.ifo, s)  # sigmoid slopes: ifo * (1 - ifo)
+        mul(self.ifo, s, s)
+        mul(gc, s_if, slope_if)
+        mul(self.tanh_c, s_o, slope_o)
+        mul(g, g, square)
+        sub(ones, square, square)
+        mul(i, square, slope_g)
+        mul(self.tanh_c, self.tanh_c, square)
+        sub(ones, square, square)
+        mul(o, square, self._dc_slope)
 
     def backward(self, net: Network, start: int, stop: int) -> None:
         """dh, dc and dz for timesteps start down to stop+1, each from the one after."""
