@@ -12,8 +12,9 @@ exact rewrite:
   do not depend on later timesteps are computed for all timesteps at once after the
   forward pass (`prepare_backward`), and the per-timestep weight gradients (outer
   products) for all timesteps in one call per weight at the update (an einsum over an
-  axis of length 1: each entry is one rounded product, and faster here than a
-  broadcasting multiply or a stacked matmul);
+  axis of length 1: each entry is one rounded product added to +0, so a zero product is
+  +0 as in the plain code's `acc += x.T.dot(dz)`; a broadcasting multiply, quicker with
+  numpy 2.4, makes 0 * -d = -0, and a sum of such zeros would keep that sign);
 * the plain code adds the timesteps' gradients from the last to the first; each
   timestep's gradients are one (P,) row laid out like the parameters, and
   `np.add.reduce` over the reversed (B, P) view adds them in exactly that order.
