@@ -129,6 +129,8 @@ def train(
     `boundary` > 0: no chunk crosses a multiple of it, so `on_chunk` sees the start of
     every such iteration (the random stream just before its example is drawn).
     """
+    if log_every < 0:
+        raise ValueError(f"log_every must be 0 (never) or positive, got {log_every}")
     kernel = kernel or kernel_for(net)
     compiled = chunk_runner(kernel)  # the compiled loop, when it is active for this cell
     done = 0

@@ -175,7 +175,7 @@ async def test_alpha_stops_at_its_limits_and_says_so(monkeypatch) -> None:
         await pilot.press("right_square_bracket")
         assert app.session.net.alpha == 10000.0
         said = [str(n.message) for n in app._notifications]
-        assert said[-1] == "alpha = 10000, the largest it can be", said
+        assert said[-1] == "alpha = 10000: ] raises it to 10000 at most", said
         assert len(events) == 1  # the change from 6000 to 10000; nothing at the limit
     big = RNNApp(RNN(RNNConfig(alpha=1e5)))  # --alpha may be beyond the keys' range
     async with big.run_test(size=SIZE) as pilot:

@@ -324,3 +324,12 @@ def test_a_stop_at_1024_hidden_units_waits_one_iteration_not_a_chunk_of_128() ->
 
     assert train(net, 128, should_stop=should_stop) == 1
     assert polls == [0, 1] and net.iteration == 1
+
+
+def test_a_negative_log_every_is_refused_not_looped_on() -> None:
+    # the compiled kernel's chunks end at each logged iteration: a negative period would
+    # make every chunk empty
+    net = RNN(RNNConfig(hidden=3))
+    with pytest.raises(ValueError, match="log_every"):
+        train(net, 5, log_every=-3, on_log=lambda report: None)
+    assert net.iteration == 0

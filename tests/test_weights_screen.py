@@ -85,6 +85,9 @@ def test_an_all_zero_block_says_its_largest_weight_is_zero() -> None:
     title = matrix_lines("bias[z]", np.zeros((1, 16)))[0].plain
     assert title.endswith("max |w| 0"), title
     assert matrix_lines("w", np.full((2, 2), -0.5))[0].plain.endswith("max |w| 0.5")
+    diverged = np.array([[np.inf, np.nan, 1.0, -2.0]])
+    assert matrix_lines("w", diverged)[0].plain.endswith("max |w| inf")
+    assert matrix_lines("w", np.full((1, 3), np.nan))[0].plain.endswith("max |w| nan")
 
 
 async def test_end_pressed_before_the_wider_sums_arrive_ends_at_them(monkeypatch) -> None:

@@ -38,7 +38,7 @@ from tui.parsing import (
     parse_sum,
     read_typed_checkpoint,
 )
-from tui.session import Refused, Session, ablation_label
+from tui.session import ALPHA_RANGE, Refused, Session, ablation_label
 from tui.sweep_map import MapMemory
 from tui.training import Probes, measure_net, run_seek, run_training
 from tui.widgets.error import ErrorPanel
@@ -571,9 +571,10 @@ class MainScreen(Screen[None]):
         before = self.session.net.alpha
         if self._act(lambda: self.session.scale_alpha(factor)):
             alpha = self.session.net.alpha
-            if alpha == before:
-                limit = "largest" if factor > 1 else "smallest"
-                self._say(f"alpha = {alpha:g}, the {limit} it can be", timeout=2)
+            if alpha == before:  # at the keys' limit (or beyond it, from --alpha)
+                low, high = ALPHA_RANGE
+                limit = f"] raises it to {high:g}" if factor > 1 else f"[ lowers it to {low:g}"
+                self._say(f"alpha = {alpha:g}: {limit} at most", timeout=2)
             else:
                 self._say(f"alpha = {alpha:g}", timeout=2)
 

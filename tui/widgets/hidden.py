@@ -131,11 +131,11 @@ class HiddenPanel(Widget):
         info = cell_info(snap.cell)
         state = self.state if self.state in info.states else "h"
         values, title, signed = shown_rows(snap, state, backward, info.signed)
-        largest = 0.0  # what the note states; the shades' scale is 1 when all are zero
-        if signed:
+        largest = 0.0  # what the note states (nan: nothing finite); the shades' scale is 1
+        if signed:  # when all are zero
             known = [abs(v) for row in values if row is not None for v in row if math.isfinite(v)]
-            largest = max(known, default=0.0)
-        scale = largest or 1.0
+            largest = max(known, default=math.nan)
+        scale = largest if largest > 0 else 1.0
         now = current_timestep(snap)
         units, hidden_more = self._units_shown(snap.hidden, max(self.size.height - 1, 1))
         choices = " ".join(info.states)

@@ -9,6 +9,7 @@ network learned, its accuracy on sums wider than it was trained on.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -64,8 +65,12 @@ def cell_width(screen_width: int, columns: int) -> int:
 
 def matrix_lines(name: str, matrix: np.ndarray, max_rows: int = 64, cell: int = 2) -> list[Text]:
     finite = np.abs(matrix[np.isfinite(matrix)])
-    largest = float(finite.max()) if finite.size else 0.0  # what the title states
-    scale = largest if largest > 0 else 1.0  # the shades' scale: 1 when all are zero
+    scale = float(finite.max()) if finite.size else 0.0
+    scale = scale if scale > 0 else 1.0  # the shades' scale: 1 when all are zero
+    # what the title states: the largest |w| that is a number (inf once a run diverged),
+    # nan when none is
+    numbers = np.abs(matrix[~np.isnan(matrix)])
+    largest = float(numbers.max()) if numbers.size else math.nan
     lines = [Text(f"{name} {matrix.shape[0]}x{matrix.shape[1]}   max |w| {largest:.3g}", "bold")]
     if cell >= 3 and matrix.shape[1] >= 8:  # the unit each weight goes to: too many to count
         numbers = "".join(f"{c:<{cell}}" for c in range(min(matrix.shape[1], 64)))
