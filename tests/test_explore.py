@@ -142,6 +142,23 @@ async def test_ablation_keys_are_refused_while_training_like_saving(monkeypatch)
         await workers_done(app)
 
 
+async def test_after_a_refused_unit_what_is_typed_replaces_it() -> None:
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("a", *"16", "enter")
+        await pilot.pause()
+        assert "from 0 to 15" in screen_text(app)
+        await pilot.press("3", "enter")  # straight after the refusal: a new answer
+        await pilot.pause()
+        assert not isinstance(app.screen, PromptScreen)
+        assert app.session.ablation.clamped_unit == 3
+        await pilot.press("x")  # clamps off
+        await pilot.press("a", *"16", "enter", "end", "backspace", "enter")
+        await pilot.pause()  # moving the cursor edits the refused answer instead: "16" -> "1"
+        assert app.session.ablation.clamped_unit == 1
+
+
 async def test_bad_unit_is_refused() -> None:
     app = RNNApp(RNN(RNNConfig()))
     async with app.run_test(size=SIZE) as pilot:

@@ -256,7 +256,9 @@ class MainScreen(Screen[None]):
         elif start > 0:
             hint = f"now at {now:,}; from {start:,}, where this run was loaded"
             parse = partial(parse_iteration, first=start)
-        self.app.push_screen(PromptScreen("Go to iteration", parse, hint=hint), self._go_to)
+        self.app.push_screen(
+            PromptScreen("Go to iteration", parse, hint=hint, replace_refused=True), self._go_to
+        )
 
     def _go_to(self, iteration: int | None) -> None:
         if iteration is None:
@@ -456,6 +458,7 @@ class MainScreen(Screen[None]):
                 parse_reset,
                 value=f"{config.seed} {config.hidden}",
                 hint="e.g. 3 8   (u brings back the network you have now)",
+                replace_refused=True,
             ),
             self._new_network,
         )
@@ -485,6 +488,7 @@ class MainScreen(Screen[None]):
                 "Your own sum, run forward without training (a probe)",
                 lambda text: parse_sum(text, bits),
                 hint="e.g. 9 + 60   then n steps it, o trains on it once, escape leaves",
+                replace_refused=True,
             ),
             self._start_probe,
         )
@@ -531,6 +535,7 @@ class MainScreen(Screen[None]):
                     f"type {units} (units 0 to {hidden - 1}), or leave it blank for none;"
                     " on the main screen h cuts synapse_h and x removes every ablation"
                 ),
+                replace_refused=True,
             ),
             self._set_clamped_unit,
         )

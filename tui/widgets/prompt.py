@@ -2,7 +2,9 @@
 
 The checker returns (value, None) when the text is acceptable or (None, message) when
 it is not; a bad answer keeps the prompt open with the message under the input, so
-nothing changes until the user types something valid.
+nothing changes until the user types something valid. The bad answer stays, to be edited
+(a path, a line of options), or selected, so that typing replaces it (`replace_refused`:
+a number, a unit, a sum).
 """
 
 from __future__ import annotations
@@ -33,9 +35,18 @@ class PromptScreen(ModalScreen[Any]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, question: str, check: Checker, *, value: str = "", hint: str = "") -> None:
+    def __init__(
+        self,
+        question: str,
+        check: Checker,
+        *,
+        value: str = "",
+        hint: str = "",
+        replace_refused: bool = False,
+    ) -> None:
         super().__init__()
         self.question, self.check, self.initial, self.hint = question, check, value, hint
+        self.replace_refused = replace_refused
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -54,6 +65,11 @@ class PromptScreen(ModalScreen[Any]):
         value, problem = self.check(event.value)
         if problem is not None:
             self.query_one("#problem", Label).update(Text(problem))
+            if self.replace_refused:
+                # a short answer is typed again, not edited: the refused one is selected,
+                # as the prompt opened, so the next key replaces it (typed straight
+                # after, "3" made "163"); a path or a line of options stays for editing
+                event.input.select_all()
             return
         self.dismiss(value)
 
