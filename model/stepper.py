@@ -35,7 +35,7 @@ READY, FORWARD, BACKWARD, UPDATE = "ready", "forward", "backward", "update"
 class Snapshot:
     """Everything a screen shows about the iteration under way. LSB-first sequences."""
 
-    iteration: int  # iterations completed (the tutorial's j of the example on show)
+    iteration: int  # iterations completed (the update on show is counted: see example_iteration)
     phase: str  # READY, FORWARD, BACKWARD or UPDATE
     timestep: int | None  # the timestep the last forward/backward step computed
     a: int
@@ -62,6 +62,12 @@ class Snapshot:
     # the deltas flowing into h (layer_1_delta) and, for the LSTM, into c, per timestep
     deltas: Mapping[str, tuple[tuple[float, ...] | None, ...]] = field(default_factory=dict)
     update_sizes: Mapping[str, float] | None = None  # max |change| of every weight, bias too
+
+    @property
+    def example_iteration(self) -> int:
+        """The tutorial's j of the example on show: the iterations completed before it, so
+        during its update (already counted in `iteration`) one less."""
+        return self.iteration - 1 if self.phase == UPDATE else self.iteration
 
     @property
     def phase_label(self) -> str:

@@ -55,6 +55,22 @@ async def test_back_at_a_loaded_runs_start_replays_it_from_the_seed() -> None:
         assert np.array_equal(app.session.net.params, RNN(RNNConfig()).params)
 
 
+async def test_a_refused_replay_says_why_and_not_that_it_stopped() -> None:
+    net = RNN(RNNConfig())
+    train(net, 300)
+    net.params[0] += 1e-9  # as if trained on a typed sum: the replay from the seed differs
+    app = RNNApp(net)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        assert "are not what seed 0 trains to" in messages(app)
+        app.clear_notifications()  # the toast covers the code panel, where a note is shown
+        await pilot.pause()
+        assert "stopped on the way" not in screen_text(app) and app.main.note == ""
+        assert app.session.net.iteration == 300
+
+
 async def test_a_sum_trained_with_o_is_shown_when_stepping_back_into_it() -> None:
     app = RNNApp(RNN(RNNConfig()))
     async with app.run_test(size=SIZE) as pilot:

@@ -82,7 +82,7 @@ def status_line(shown: Shown) -> Text:
     training = shown.training
     line = Text()
     if snap is not None:
-        line.append(f"iteration {snap.iteration:,}", "bold")
+        line.append(f"iteration {snap.example_iteration:,}", "bold")
         if training is None:
             line.append(f"  {snap.phase_label}")
         if snap.probe:

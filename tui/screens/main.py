@@ -367,7 +367,9 @@ class MainScreen(Screen[None]):
             self._draw_status()
             return
         self._worker_done()
-        self.note = "" if progress.reached else "stopped on the way"
+        # a refusal is no stop: its reason is said below, and nothing moved
+        stopped = not progress.reached and not progress.problem
+        self.note = "stopped on the way" if stopped else ""
         self._draw()
         if progress.reached and back:
             self._say("The history before this run was loaded, replayed from its seed.")

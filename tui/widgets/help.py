@@ -65,7 +65,9 @@ TOOLS = [
 _CARRY_NOTE = (
     " carry out: in column t, the carry out of bit t, which the state after timestep t"
     " must hold for bit t+1; ◀ = the unit whose activation best tracks that row (Pearson r"
-    " over all sums); anti = a unit that is dark where the carry is 1"
+    " over all sums, at timesteps 1 to 6 of 8: the first has no recurrent input and sits at"
+    " another level, the last always carries 0); anti = a unit that is dark where the"
+    " carry is 1"
 )
 _RNN_HIDDEN = (
     "layer_1 per unit (rows) and timestep (columns), ·░▒▓█ = 0..1;"

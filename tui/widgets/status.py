@@ -95,7 +95,7 @@ class StatusPanel(Widget):
         width = self.size.width
         lines = []
         head = Text("iteration ")
-        head.append(f"{snap.iteration:,}", "bold")
+        head.append(f"{snap.example_iteration:,}", "bold")
         if not snap.finite:
             head.append("  DIVERGED (r resets)", "bold red")
         lines.append(head)
