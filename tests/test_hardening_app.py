@@ -51,7 +51,7 @@ from model.history import RECENT
 from model.network import RNN
 from tui.app import RNNApp
 from tui.screens.main import MainScreen
-from tui.screens.too_small import TooSmallScreen
+from tui.screens.too_small import TooSmallScreen, smallest_for, too_small
 from tui.session import TRAIN_COUNTS
 from tui.widgets.error import ErrorPanel
 from tui.widgets.inputs import InputsPanel
@@ -274,9 +274,11 @@ class Explorer:
         width, height = app.size.width, app.size.height
         lines = screen_lines(app)
         text = "\n".join(lines)
-        if width < 80 or height < 24:
+        smallest = smallest_for(app.screen_stack)  # 80x24; 60x20 over the focus
+        if too_small(width, height, smallest):
             words = " ".join(text.split())  # the message wraps in narrow terminals
-            message = f"Enlarge the terminal to at least 80x24 (now {width}x{height})"
+            least = f"{smallest[0]}x{smallest[1]}"
+            message = f"Enlarge the terminal to at least {least} (now {width}x{height})"
             if width >= 13 and height >= 6:
                 self.expect(message in words, f"no enlarge message at {width}x{height}: {words}")
             else:  # too small for the whole sentence: at least its start
@@ -294,8 +296,11 @@ class Explorer:
         found = ITERATION.match(status[0]) if status else None
         self.expect(found is not None, f"no iteration line in the status panel: {status}")
         shown = int(found.group(1).replace(",", ""))
+        # during an update the iteration on show is the one updated, already counted
+        on_show = shown_snapshot.example_iteration
         self.expect(
-            shown == net.iteration, f"screen shows iteration {shown}, model {net.iteration}"
+            shown == on_show and shown_snapshot.iteration == net.iteration,
+            f"screen shows iteration {shown}, model {net.iteration}",
         )
         self.expect(
             ("DIVERGED" in status[0]) == (not net.is_finite()),

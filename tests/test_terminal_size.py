@@ -25,6 +25,7 @@ from textual.geometry import Size
 from model.config import RNNConfig
 from model.network import RNN
 from tui.app import RNNApp
+from tui.screens.too_small import TooSmallScreen
 from tui.terminal_size import (
     MAX_COLUMNS,
     MAX_ROWS,
@@ -263,3 +264,61 @@ async def test_q_quits_while_the_terminal_is_too_small() -> None:
         await pilot.press("q")
         await pilot.pause()
         assert not app.is_running
+
+
+def _words(app: RNNApp) -> str:
+    return " ".join(" ".join(screen_lines(app)).split())
+
+
+async def test_the_focus_stays_in_a_projectors_smaller_terminal() -> None:
+    # a lecturer enlarges the font mid-class: 80x24 becomes 60x20, the focus stays usable
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("z")
+        await workers_done(app)
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        assert not any(isinstance(s, TooSmallScreen) for s in app.screen_stack)
+        assert "the sum" in _words(app)
+        await pilot.press("n")  # its keys act
+        await pilot.pause()
+        assert app.session.stepper.snapshot().timestep == 0 and "forward t=0" in _words(app)
+        await pilot.press("escape")  # back to the main screen, which does not fit: covered
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)
+        words = _words(app)
+        assert "at least 80x24 (now 60x20)" in words and "z: the projector focus" in words
+        await pilot.press("n")  # the main screen's keys wait
+        assert app.session.stepper.snapshot().timestep == 0
+        await pilot.press("z")  # the focus opens from the cover
+        await pilot.pause()
+        assert type(app.screen).__name__ == "FocusScreen" and "the sum" in _words(app)
+        await pilot.resize_terminal(50, 16)  # too small even for the focus
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)
+        words = _words(app)
+        assert "at least 60x20 (now 50x16)" in words and "z: the projector" not in words
+        await pilot.press("z")  # nothing to open here
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert type(app.screen).__name__ == "FocusScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.main and "Enlarge" not in _words(app)
+
+
+async def test_the_inspector_opened_from_a_small_focus_is_covered() -> None:
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("z")
+        await workers_done(app)
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        await pilot.press("i")  # the inspector needs 80x24
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert type(app.screen).__name__ == "InspectScreen"

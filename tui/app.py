@@ -25,7 +25,7 @@ from model.network import RNN
 from tui.autosave import autosave
 from tui.glyphs import current
 from tui.screens.main import MainScreen
-from tui.screens.too_small import TooSmallScreen, too_small
+from tui.screens.too_small import TooSmallScreen, smallest_for, too_small
 from tui.session import Session
 from tui.terminal_size import clamp_resize
 
@@ -89,11 +89,17 @@ class RNNApp(App[None]):
         clamp_resize(event)
         self._cover_when_too_small(event.size.width, event.size.height)
 
+    def cover_when_too_small(self) -> None:
+        """Cover the screen on top if the terminal is too small for it (a screen that
+        fits a smaller terminal than the one under it, the focus, has just left)."""
+        self._cover_when_too_small(self.size.width, self.size.height)
+
     def _cover_when_too_small(self, width: int, height: int) -> None:
-        """Below 80x24 a screen over the top one asks for more room and takes the keys
-        (tui/screens/too_small.py); it leaves once the terminal is large enough."""
+        """Below the size the top screen needs (80x24; the focus 60x20) a screen over it asks
+        for more room and takes the keys (tui/screens/too_small.py); it leaves once the
+        terminal is large enough."""
         covers = [screen for screen in self.screen_stack if isinstance(screen, TooSmallScreen)]
-        if too_small(width, height):
+        if too_small(width, height, smallest_for(self.screen_stack)):
             if covers:
                 covers[0].show_size(width, height)
             else:
@@ -134,7 +140,7 @@ class RNNApp(App[None]):
             loop = asyncio.get_running_loop()
             for signum in SIGNALS:
                 loop.add_signal_handler(signum, self._on_signal, signum)
-        self._cover_when_too_small(self.size.width, self.size.height)
+        self.cover_when_too_small()
         if self.greeting:
             self.notify(self.greeting, markup=False, timeout=6)
         if self.kernel_wanted:  # once the first frame is out

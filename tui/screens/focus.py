@@ -24,6 +24,7 @@ from textual.widgets import ContentSwitcher
 
 from model.history import HistoryView
 from model.stepper import Snapshot
+from tui.screens.too_small import FOCUS_SMALLEST
 from tui.session import ablation_label
 from tui.widgets.error import ErrorPanel
 from tui.widgets.focus_error import Curves, FocusError, plot_width
@@ -164,6 +165,11 @@ class FollowingScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.redraw()
+        # opened over the focus in a terminal the focus fits but this screen does not (the
+        # inspector): covered (tui/screens/too_small.py)
+        cover = getattr(self.app, "cover_when_too_small", None)
+        if cover is not None:
+            cover()
 
     # -- what the main screen calls ------------------------------------------------------
 
@@ -231,6 +237,8 @@ class FollowingScreen(Screen[None]):
 
 class FocusScreen(FollowingScreen):
     """One panel full screen: the sum, the hidden units or the learning curve."""
+
+    SMALLEST = FOCUS_SMALLEST  # a projector's large font: drawn where the main screen is not
 
     DEFAULT_CSS = """
     FocusScreen #focus-body { height: 1fr; padding: 0 1; }

@@ -137,6 +137,13 @@ class MainScreen(Screen[None]):
         self._draw()
         self._measure()
 
+    def on_screen_resume(self) -> None:
+        # back from the focus, which fits a smaller terminal than this screen: covered now
+        # if the terminal is too small for this one (tui/screens/too_small.py)
+        cover = getattr(self.app, "cover_when_too_small", None)
+        if cover is not None:
+            cover()
+
     def on_resize(self, event: Resize) -> None:
         self._draw_errors()
 

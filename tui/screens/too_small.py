@@ -1,34 +1,58 @@
 """The screen over everything while the terminal is smaller than the app draws for.
 
 Below 80x24 the panels do not fit, so the app asks for a larger terminal. That request
-is a screen of its own, pushed over whatever is on top (the main screen, a focus
-screen, the map, a prompt): a screen owns the keyboard, so no key acts behind it on a
-session the user cannot see. Only quitting and the help work; when the terminal is
-large enough again the screen leaves and what was under it is exactly as it was (a
-worker already running, training or a map sweep, goes on meanwhile).
+is a screen of its own, pushed over whatever is on top (the main screen, the map, a
+prompt): a screen owns the keyboard, so no key acts behind it on a session the user
+cannot see. Only quitting, the help and `z` work; when the terminal is large enough
+again the screen leaves and what was under it is exactly as it was (a worker already
+running, training or a map sweep, goes on meanwhile).
+
+The projector focus (`z`) shows one panel and fits a smaller terminal, from 60x20: a
+lecturer who enlarges the font mid-class keeps it, and `z` on this screen opens it.
+A screen says how small it may be drawn with `SMALLEST`; the screen on top decides
+(a help or a prompt over the focus, the focus).
 """
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from tui.widgets.help import HelpScreen
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
+FOCUS_SMALLEST = (60, 20)  # the projector focus's SMALLEST (tui/screens/focus.py)
 
 
-def too_small(width: int, height: int) -> bool:
-    return width < MIN_WIDTH or height < MIN_HEIGHT
+def too_small(width: int, height: int, smallest: tuple[int, int] = (MIN_WIDTH, MIN_HEIGHT)) -> bool:
+    return width < smallest[0] or height < smallest[1]
 
 
-def enlarge_text(width: int, height: int) -> str:
-    return (
-        f"Enlarge the terminal to at least {MIN_WIDTH}x{MIN_HEIGHT}\n(now {width}x{height})\n\n"
-        "Until then the other keys do nothing: q quits, ? shows the help."
-    )
+def smallest_for(stack: list[Screen[object]]) -> tuple[int, int]:
+    """The smallest terminal the screens on show can be drawn in: the top screen's, passing
+    over this cover and the modals (a help or a prompt is drawn over a screen's own size)."""
+    for screen in reversed(stack):
+        if isinstance(screen, (TooSmallScreen, ModalScreen)):
+            continue
+        smallest: tuple[int, int] = getattr(screen, "SMALLEST", (MIN_WIDTH, MIN_HEIGHT))
+        return smallest
+    return MIN_WIDTH, MIN_HEIGHT
+
+
+def enlarge_text(
+    width: int, height: int, smallest: tuple[int, int] = (MIN_WIDTH, MIN_HEIGHT)
+) -> str:
+    lines = [
+        f"Enlarge the terminal to at least {smallest[0]}x{smallest[1]}",
+        f"(now {width}x{height})",
+        "",
+    ]
+    if smallest != FOCUS_SMALLEST and not too_small(width, height, FOCUS_SMALLEST):
+        lines.append("z: the projector focus, one panel at a time, fits now.")
+    lines += ["Until then the other keys do nothing:", "q quits, ? shows the help."]
+    return "\n".join(lines)
 
 
 class TooSmallScreen(Screen[None]):
@@ -41,6 +65,7 @@ class TooSmallScreen(Screen[None]):
     BINDINGS = [
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
+        Binding("z", "focus_panel", "Focus"),
     ]
 
     def __init__(self, cell: str = "rnn") -> None:
@@ -50,16 +75,31 @@ class TooSmallScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="too-small")
 
+    def _smallest(self) -> tuple[int, int]:
+        return smallest_for(self.app.screen_stack)
+
     def on_mount(self) -> None:
         self.show_size(self.app.size.width, self.app.size.height)
 
     def show_size(self, width: int, height: int) -> None:
-        self.query_one("#too-small", Static).update(enlarge_text(width, height))
+        text = enlarge_text(width, height, self._smallest())
+        self.query_one("#too-small", Static).update(text)
 
     def on_screen_resume(self) -> None:
         # the help may have been open while the terminal grew: leave now it has closed
-        if not too_small(self.app.size.width, self.app.size.height):
+        if not too_small(self.app.size.width, self.app.size.height, self._smallest()):
             self.dismiss(None)
+
+    def action_focus_panel(self) -> None:
+        """Over the main screen, in a terminal the focus fits: leave, and open the focus."""
+        from tui.screens.main import MainScreen
+
+        size, below = self.app.size, self.app.screen_stack[-2:-1]
+        fits = not too_small(size.width, size.height, FOCUS_SMALLEST)
+        if fits and below and isinstance(below[0], MainScreen):
+            main = below[0]
+            self.dismiss(None)
+            main.action_zoom()
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.cell))
