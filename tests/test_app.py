@@ -452,3 +452,20 @@ def test_ascii_shades_and_marks(args: list[str], env: dict[str, str]) -> None:
     text = without_controls(output).decode("ascii", errors="replace")
     assert "| iteration 0" in text  # an ASCII border beside the status panel
     assert ".:oO# = 0 to 1" in text
+
+
+async def test_shift_t_trains_at_a_pace_a_class_can_watch_and_stops_on_escape() -> None:
+    app = fresh_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("T")  # N = 1000 over some 10 s: under way for seconds
+        for _ in range(100):  # until its first frame is on screen, however slow the machine
+            await pilot.pause(0.05)
+            if app.main.training is not None and app.main.training.done > 0:
+                break
+        assert "training over 10 s" in screen_text(app)
+        assert 0 < app.session.net.iteration < 1000
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.main.training is None and app.session.net.iteration < 1000
+        assert "last t:" not in screen_text(app)  # the pace asked for is no kernel's rate

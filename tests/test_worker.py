@@ -113,3 +113,50 @@ def test_overlapping_trainings_restore_the_interval_only_when_the_last_ends() ->
     assert sys.getswitchinterval() == TRAINING_SWITCH_INTERVAL
     second.__exit__(None, None, None)
     assert sys.getswitchinterval() == before
+
+
+class SleepingClock:
+    """Time that moves only by the worker's sleeps (training itself takes no time)."""
+
+    def __init__(self) -> None:
+        self.now, self.slept = 0.0, 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert 0 < seconds <= 0.02 + 1e-12  # never long without looking for a stop
+        self.now += seconds
+        self.slept += seconds
+
+
+def test_a_paced_run_spreads_its_iterations_over_the_seconds_asked() -> None:
+    session = Session(RNN(RNNConfig()))
+    clock = SleepingClock()
+    seen: list[tuple[float, int]] = []
+
+    def post(progress: TrainingProgress) -> None:
+        seen.append((clock.now, progress.done))
+
+    done = run_training(
+        session, 1000, post, lambda: False, clock=clock, sleep=clock.sleep, seconds=10.0
+    )
+    assert done == 1000 and abs(clock.slept - 10.0) < 1e-9
+    frames = [(at, n) for at, n in seen[:-1]]
+    assert len(frames) >= 40  # about five a second, each a little further on
+    for at, n in frames:  # never ahead of the pace: n iterations take n / 100 s
+        assert at >= n / 100 - 1e-9
+    reference = RNN(RNNConfig())
+    train(reference, 1000)
+    assert np.array_equal(session.net.params, reference.params)  # the same run, slower
+
+
+def test_a_paced_run_stops_within_a_wait_step() -> None:
+    session = Session(RNN(RNNConfig()))
+    clock = SleepingClock()
+    done = run_training(
+        session, 1000, lambda p: None, lambda: clock.now >= 2.0, clock=clock,
+        sleep=clock.sleep, seconds=10.0,
+    )  # fmt: skip
+    assert clock.now < 2.0 + 0.021 and 150 <= done <= 250
+    assert session.net.iteration == done

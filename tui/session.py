@@ -18,6 +18,7 @@ only reads the messages it posts, except `accuracy`, which only the UI thread to
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -453,8 +454,12 @@ class Session:
         *,
         on_chunk: Callable[[ChunkReport], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
+        report_every: int = 0,
     ) -> int:
         """Train `total` iterations (the first is the one under way); return how many ran.
+
+        `report_every` > 0: chunks end at its multiples too (and at the spacing's: their
+        greatest common divisor), so a paced run reports often.
 
         Keeps an anchor at every multiple of the timeline's spacing on the way (chunks end
         there), stops at each event of the run's recorded course to make it again, as
@@ -480,7 +485,10 @@ class Session:
                     on_chunk(ChunkReport(report.iteration, offset + report.done, report.errors))
 
             ran = self.stepper.train(
-                segment, on_chunk=chunk, should_stop=should_stop, boundary=timeline.spacing
+                segment,
+                on_chunk=chunk,
+                should_stop=should_stop,
+                boundary=math.gcd(timeline.spacing, report_every or timeline.spacing),
             )
             done += ran
             self._began_iteration()

@@ -144,6 +144,7 @@ class FollowingScreen(Screen[None]):
         Binding("f", "finish_forward", "Fwd"),
         Binding("enter", "finish_iteration", "Finish iteration", show=False),
         Binding("t", "toggle_training", "Train N"),
+        Binding("T", "train_slowly", "Train N slowly", show=False),
         Binding("v", "next_state", "State/gate shown", show=False),
         Binding("plus", "more", "N*10", key_display="+", show=False),
         Binding("minus", "fewer", "N/10", key_display="-", show=False),
@@ -214,6 +215,10 @@ class FollowingScreen(Screen[None]):
 
     def action_toggle_training(self) -> None:
         self.main.action_toggle_training()
+        self.redraw()
+
+    def action_train_slowly(self) -> None:
+        self.main.action_train_slowly()
         self.redraw()
 
     def action_next_state(self) -> None:

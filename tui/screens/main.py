@@ -40,7 +40,7 @@ from tui.parsing import (
 )
 from tui.session import ALPHA_RANGE, Refused, Session, ablation_label
 from tui.sweep_map import MapMemory
-from tui.training import Probes, measure_net, run_seek, run_training
+from tui.training import WATCHED_SECONDS, Probes, measure_net, run_seek, run_training
 from tui.widgets.error import ErrorPanel
 from tui.widgets.footer import KeysFooter
 from tui.widgets.gradients import GradientScreen
@@ -71,6 +71,7 @@ class MainScreen(Screen[None]):
         Binding("f", "finish_forward", "Fwd"),
         Binding("enter", "finish_iteration", "Finish iteration", show=False),
         Binding("t", "toggle_training", "Train N"),
+        Binding("T", "train_slowly", "Train N slowly", show=False),
         Binding("escape", "leave", "Stop / leave probe", show=False),
         Binding("plus", "more", "N*10", key_display="+"),
         Binding("minus", "fewer", "N/10", key_display="-"),
@@ -288,6 +289,13 @@ class MainScreen(Screen[None]):
         raise Refused(f"Training is running: press t or escape to stop it before {what}.")
 
     def action_toggle_training(self) -> None:
+        self._toggle_training(0.0)
+
+    def action_train_slowly(self) -> None:
+        """T: N iterations spread over some 10 s, so a class sees the error fall."""
+        self._toggle_training(WATCHED_SECONDS)
+
+    def _toggle_training(self, seconds: float) -> None:
         if self.training is not None:
             self.action_stop_training()
             return
@@ -295,8 +303,9 @@ class MainScreen(Screen[None]):
             return
         self.session.probe = None  # training shows the examples it trains on
         count = self.session.train_count
-        self._start_worker(TrainingView(0, count, 0.0))
-        self._train(count, self.session.ablation, self._stop_requested)
+        kind = f"training over {seconds:g} s" if seconds else "training"
+        self._start_worker(TrainingView(0, count, 0.0, kind=kind))
+        self._train(count, self.session.ablation, self._stop_requested, seconds)
 
     def _start_worker(self, view: TrainingView) -> None:
         self.training = view
@@ -320,7 +329,9 @@ class MainScreen(Screen[None]):
         self._draw_status()
 
     @work(thread=True, exclusive=True, group="training", exit_on_error=False)
-    def _train(self, total: int, ablation: Ablation, stop: threading.Event) -> None:
+    def _train(
+        self, total: int, ablation: Ablation, stop: threading.Event, seconds: float = 0.0
+    ) -> None:
         worker = get_current_worker()  # cancelled when the app quits
         try:
             run_training(
@@ -330,6 +341,7 @@ class MainScreen(Screen[None]):
                 lambda: stop.is_set() or worker.is_cancelled,
                 width=self._curve_width,
                 ablation=ablation,
+                seconds=seconds,
             )
         finally:
             self._worker_idle.set()
@@ -352,12 +364,15 @@ class MainScreen(Screen[None]):
         progress = message.progress
         self.progress_frames += 1
         if progress.finished:
+            paced = self.training is not None and self.training.kind != "training"
             self._worker_done()
-            self.last_training = TrainingView(progress.done, progress.total, progress.rate)
+            if not paced:  # "last t: R it/s" is the kernel's pace, not the one asked for
+                self.last_training = TrainingView(progress.done, progress.total, progress.rate)
             self.note = AFTER_TRAINING
             self._draw()
         else:
-            self.training = TrainingView(progress.done, progress.total, progress.rate)
+            kind = self.training.kind if self.training is not None else "training"
+            self.training = TrainingView(progress.done, progress.total, progress.rate, kind)
             self._draw(progress.snapshot)
             self.query_one(ErrorPanel).show(progress.errors)
         if progress.probes is not None:

@@ -20,6 +20,7 @@ KEYS = [
     ("enter", "finish the iteration, through the update"),
     ("g", "go to an iteration (typed), exactly as training reaches it"),
     ("t", "train N iterations in the background; t again stops"),
+    ("T", "train N slowly, spread over about 10 s, to watch the error fall; t or escape stops"),
     ("escape", "stop training"),
     ("+ / -", "multiply or divide N by 10 (1 to 100,000)"),
     ("r", "reset to the seed's initial weights (stops training first)"),
