@@ -111,3 +111,13 @@ async def test_the_weights_screen_measures_the_wider_sums_in_the_background() ->
         assert "Weights at iteration 0: LSTM, seed 0, hidden 4" in text
         assert "same weights on 16-bit sums: " in text and "% exact" in text
         assert "measuring" not in text
+
+
+async def test_the_init_range_stays_on_screen_with_a_large_n() -> None:
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("plus", "plus")  # N = 100,000: "N 100,000  hidden 16" left no room
+        await pilot.pause()
+        side = "\n".join(line.split("▏")[-1] for line in screen_lines(app)[:5])
+        assert "N 100,000  hidden 16" in side and "init -1,1" in side, side

@@ -115,13 +115,15 @@ class StatusPanel(Widget):
         count = Text("N ")
         count.append(f"{self.train_count:,}", "bold")
         room = width - len(count.plain)
-        extra, left = fit_words(rest, room - 2)
+        gap = "  "
+        extra, left = fit_words(rest, room - len(gap))
+        if left and not fit_words(rest, room - 1)[1]:  # one space fits it all: "init" shows
+            gap = " "
+            extra, left = fit_words(rest, room - len(gap))
         if extra:  # what the settings line had no room for, never cut mid-number
-            count.append(f"  {extra}")
+            count.append(f"{gap}{extra}")
         elif room >= len("  (t trains N)"):
             count.append("  (t trains N)", "dim")
-        if left:
-            count.append(f" {current().more}", "dim")
         lines.append(count)
         run = self.training
         if run is None:
@@ -133,6 +135,11 @@ class StatusPanel(Widget):
             elif self.last_training is not None:  # how fast the last t went, on this kernel
                 last = self.last_training
                 note.append(f"last t: {last.rate:,.0f} it/s", "dim")
+            # the settings left over (a large N took their room) after the note, if they fit
+            spare = width - len(note.plain) - (2 if note.plain else 0)
+            shown, left = fit_words(left, spare) if left else ("", left)
+            if shown:
+                note.append(f"  {shown}" if note.plain else shown)
             lines.append(note)
         else:
             rate = f" {run.rate:,.0f} it/s" if run.kind == "training" else ""
@@ -143,4 +150,6 @@ class StatusPanel(Widget):
             line.append(bar, "green")
             line.append(closing + label)
             lines.append(line)
+        if left:  # still not on screen
+            count.append(f" {current().more}", "dim")
         return lines_to_text(lines)
