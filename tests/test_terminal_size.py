@@ -322,3 +322,19 @@ async def test_the_inspector_opened_from_a_small_focus_is_covered() -> None:
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert type(app.screen).__name__ == "InspectScreen"
+
+
+async def test_over_a_prompt_the_cover_offers_no_focus() -> None:
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("g")  # the go-to prompt is open
+        await pilot.pause()
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen) and "z: the projector" not in _words(app)
+        await pilot.press("z")
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert type(app.screen).__name__ == "PromptScreen"

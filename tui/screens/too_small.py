@@ -15,12 +15,17 @@ A screen says how small it may be drawn with `SMALLEST`; the screen on top decid
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from tui.widgets.help import HelpScreen
+
+if TYPE_CHECKING:
+    from tui.screens.main import MainScreen
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 FOCUS_SMALLEST = (60, 20)  # the projector focus's SMALLEST (tui/screens/focus.py)
@@ -42,14 +47,17 @@ def smallest_for(stack: list[Screen[object]]) -> tuple[int, int]:
 
 
 def enlarge_text(
-    width: int, height: int, smallest: tuple[int, int] = (MIN_WIDTH, MIN_HEIGHT)
+    width: int,
+    height: int,
+    smallest: tuple[int, int] = (MIN_WIDTH, MIN_HEIGHT),
+    focus_opens: bool = False,
 ) -> str:
     lines = [
         f"Enlarge the terminal to at least {smallest[0]}x{smallest[1]}",
         f"(now {width}x{height})",
         "",
     ]
-    if smallest != FOCUS_SMALLEST and not too_small(width, height, FOCUS_SMALLEST):
+    if focus_opens:
         lines.append("z: the projector focus, one panel at a time, fits now.")
     lines += ["Until then the other keys do nothing:", "q quits, ? shows the help."]
     return "\n".join(lines)
@@ -82,22 +90,30 @@ class TooSmallScreen(Screen[None]):
         self.show_size(self.app.size.width, self.app.size.height)
 
     def show_size(self, width: int, height: int) -> None:
-        text = enlarge_text(width, height, self._smallest())
+        text = enlarge_text(width, height, self._smallest(), self._main_below() is not None)
         self.query_one("#too-small", Static).update(text)
 
-    def on_screen_resume(self) -> None:
-        # the help may have been open while the terminal grew: leave now it has closed
-        if not too_small(self.app.size.width, self.app.size.height, self._smallest()):
-            self.dismiss(None)
-
-    def action_focus_panel(self) -> None:
-        """Over the main screen, in a terminal the focus fits: leave, and open the focus."""
+    def _main_below(self) -> MainScreen | None:
+        """The main screen, when it is what this covers and the focus would fit."""
         from tui.screens.main import MainScreen
 
         size, below = self.app.size, self.app.screen_stack[-2:-1]
-        fits = not too_small(size.width, size.height, FOCUS_SMALLEST)
-        if fits and below and isinstance(below[0], MainScreen):
-            main = below[0]
+        if self.app.screen is not self or too_small(size.width, size.height, FOCUS_SMALLEST):
+            return None
+        return below[0] if below and isinstance(below[0], MainScreen) else None
+
+    def on_screen_resume(self) -> None:
+        # the help may have been open while the terminal grew: leave now it has closed
+        size = self.app.size
+        if not too_small(size.width, size.height, self._smallest()):
+            self.dismiss(None)
+        else:  # the size may have changed under the help
+            self.show_size(size.width, size.height)
+
+    def action_focus_panel(self) -> None:
+        """Over the main screen, in a terminal the focus fits: leave, and open the focus."""
+        main = self._main_below()
+        if main is not None:
             self.dismiss(None)
             main.action_zoom()
 
