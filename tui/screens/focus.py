@@ -24,7 +24,7 @@ from textual.widgets import ContentSwitcher
 
 from model.history import HistoryView
 from model.stepper import Snapshot
-from tui.screens.too_small import FOCUS_SMALLEST
+from tui.screens.too_small import FOCUS_SMALLEST, cover_if_too_small
 from tui.session import ablation_label
 from tui.widgets.error import ErrorPanel
 from tui.widgets.focus_error import Curves, FocusError, plot_width
@@ -168,9 +168,7 @@ class FollowingScreen(Screen[None]):
         self.redraw()
         # opened over the focus in a terminal the focus fits but this screen does not (the
         # inspector): covered (tui/screens/too_small.py)
-        cover = getattr(self.app, "cover_when_too_small", None)
-        if cover is not None:
-            cover()
+        cover_if_too_small(self.app)
 
     # -- what the main screen calls ------------------------------------------------------
 

@@ -38,6 +38,7 @@ from tui.parsing import (
     parse_sum,
     read_typed_checkpoint,
 )
+from tui.screens.too_small import cover_if_too_small
 from tui.session import ALPHA_RANGE, Refused, Session, ablation_label
 from tui.sweep_map import MapMemory
 from tui.training import WATCHED_SECONDS, Probes, measure_net, run_seek, run_training
@@ -141,9 +142,7 @@ class MainScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         # back from the focus, which fits a smaller terminal than this screen: covered now
         # if the terminal is too small for this one (tui/screens/too_small.py)
-        cover = getattr(self.app, "cover_when_too_small", None)
-        if cover is not None:
-            cover()
+        cover_if_too_small(self.app)
 
     def on_resize(self, event: Resize) -> None:
         self._draw_errors()

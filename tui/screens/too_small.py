@@ -46,6 +46,15 @@ def smallest_for(stack: list[Screen[object]]) -> tuple[int, int]:
     return MIN_WIDTH, MIN_HEIGHT
 
 
+def cover_if_too_small(app: object) -> None:
+    """Ask the app (RNNApp) to cover the screen now on top if the terminal is too small
+    for it: called by a screen coming to the top (the main screen after the focus, which
+    fits a smaller terminal; the inspector opened from the focus)."""
+    cover = getattr(app, "cover_when_too_small", None)
+    if cover is not None:  # a test's bare App has none
+        cover()
+
+
 def enlarge_text(
     width: int,
     height: int,
