@@ -43,6 +43,7 @@ from typing import Any, cast
 import numpy as np
 from numpy.lib import format as npy_format
 
+from model.accuracy import Ablation
 from model.cells import cell_info
 from model.config import CELLS, MAX_BITS, RNNConfig, config_problem, init_problem
 from model.history import RECENT, BlockMissing, ErrorHistory
@@ -70,6 +71,7 @@ MAX_NPY_HEADER = 10_000  # numpy's own default limit for a trusted-looking heade
 # leaves 2**62 iterations of headroom, more than any run can add (146,000 years at a
 # million iterations a second), so a loaded count can never overflow a later save.
 MAX_ITERATION = 2**62
+CLAMPED_STATES = ("h", "c")  # session_clamped_state: the index of the state clamped
 MAX_ERROR_BLOCKS = 2_000_000  # a 100-iteration mean each: 200 million iterations, 16 MB
 
 
@@ -167,7 +169,23 @@ def _step_problem(value: int) -> str | None:
 
 
 def _operand_problem(value: int) -> str | None:
-    return None if 0 <= value < 2 ** (MAX_BITS - 1) else f"session typed operand {value}"
+    return None if 0 <= value < 2 ** (MAX_BITS - 1) else f"session operand {value}"
+
+
+def _probe_steps_problem(value: int) -> str | None:
+    return None if 0 <= value <= MAX_BITS else f"session_probe_steps {value} is out of range"
+
+
+def _clamped_unit_problem(value: int) -> str | None:
+    return None if -1 <= value < 2**20 else f"session_clamped_unit {value} is out of range"
+
+
+def _clamped_state_problem(value: int) -> str | None:
+    return None if 0 <= value < 2 else f"session_clamped_state {value} is not 0 (h) or 1 (c)"
+
+
+def _flag_problem(value: int) -> str | None:
+    return None if value in (0, 1) else f"session_cut_recurrence {value} is not 0 or 1"
 
 
 # Members a checkpoint may hold or not: the run's error history (the app's curve) and, in
@@ -181,6 +199,14 @@ OPTIONAL_MEMBERS = (
     # the sum the example under way was typed as (o's iteration, stepped back into)
     Member("session_typed_a", "int", check=_operand_problem),
     Member("session_typed_b", "int", check=_operand_problem),
+    # your own sum on show (e, a probe) and how many of its forward steps were taken
+    Member("session_probe_a", "int", check=_operand_problem),
+    Member("session_probe_b", "int", check=_operand_problem),
+    Member("session_probe_steps", "int", check=_probe_steps_problem),
+    # the ablation on (a, h): a clamped unit (-1: none) of a carried state, synapse_h cut
+    Member("session_clamped_unit", "int", check=_clamped_unit_problem),
+    Member("session_clamped_state", "int", check=_clamped_state_problem),
+    Member("session_cut_recurrence", "int", check=_flag_problem),
 )
 MEMBER = {member.name: member for member in (*MEMBERS, *OPTIONAL_MEMBERS)}
 WEIGHT_NAMES = tuple(m.name for m in MEMBERS if m.kind == "weights")
@@ -262,6 +288,17 @@ class Checkpoint:
     train_count: int | None = None  # the app's N (session file)
     step: int | None = None  # the step within the iteration (session file)
     typed: tuple[int, int] | None = None  # the example under way, a typed sum (session file)
+    probe: Probe | None = None  # your own sum on show (session file)
+    ablation: Ablation | None = None  # the ablation on (session file; None: none)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A sum typed with `e`, on show, and the forward steps taken through it."""
+
+    a: int
+    b: int
+    steps: int
 
 
 def _optional_arrays(
@@ -269,6 +306,8 @@ def _optional_arrays(
     train_count: int | None,
     step: int | None,
     typed: tuple[int, int] | None = None,
+    probe: Probe | None = None,
+    ablation: Ablation | None = None,
 ) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     if errors is not None:
@@ -280,6 +319,15 @@ def _optional_arrays(
     if typed is not None:
         arrays["session_typed_a"] = np.array(typed[0], dtype=np.int64)
         arrays["session_typed_b"] = np.array(typed[1], dtype=np.int64)
+    if probe is not None:
+        for name, value in (("a", probe.a), ("b", probe.b), ("steps", probe.steps)):
+            arrays[f"session_probe_{name}"] = np.array(value, dtype=np.int64)
+    if ablation is not None:
+        unit = -1 if ablation.clamped_unit is None else ablation.clamped_unit
+        arrays["session_clamped_unit"] = np.array(unit, dtype=np.int64)
+        state = CLAMPED_STATES.index(ablation.clamped_state)
+        arrays["session_clamped_state"] = np.array(state, dtype=np.int64)
+        arrays["session_cut_recurrence"] = np.array(int(ablation.cut_recurrence), np.int64)
     return arrays
 
 
@@ -292,11 +340,13 @@ def save_checkpoint(
     train_count: int | None = None,
     step: int | None = None,
     typed: tuple[int, int] | None = None,
+    probe: Probe | None = None,
+    ablation: Ablation | None = None,
 ) -> None:
     """Write `net` to `path` (used verbatim) atomically; raise CheckpointError on failure.
 
-    `errors`, `train_count`, `step` and `typed` are stored when given (the app's curve,
-    N, position and typed example; see `Checkpoint`).
+    `errors`, `train_count`, `step`, `typed`, `probe` and `ablation` are stored when given
+    (the app's curve, N, position, typed example, own sum and ablation; see `Checkpoint`).
 
     `rng_state` (a `RandomState.get_state()` tuple) replaces the state of `net.rng`,
     for callers that stand in the middle of an iteration whose examples were already
@@ -308,10 +358,12 @@ def save_checkpoint(
     name = os.fsdecode(path)
     try:
         arrays = _checkpoint_arrays(net, rng_state)
-        arrays.update(_optional_arrays(errors, train_count, step, typed))
+        arrays.update(_optional_arrays(errors, train_count, step, typed, probe, ablation))
         _validated(arrays)
         _validated_optional(arrays, net.iteration, net.bits)
         _typed_sum(arrays, net.config.operand_limit)
+        _session_probe(arrays, net.config)
+        _session_ablation(arrays, net.config)
     except _Invalid as err:
         raise CheckpointError(f"cannot save checkpoint {name!r}: {err}", path) from None
     target = save_target(name)
@@ -483,6 +535,8 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         if step is not None and step > 2 * config.bits + 1:
             raise _Invalid(f"session_step {step} is beyond a {config.bits}-bit iteration")
         typed = _typed_sum(arrays, config.operand_limit)
+        probe = _session_probe(arrays, config)
+        ablation = _session_ablation(arrays, config)
     except _Invalid as err:
         raise CheckpointError(
             f"checkpoint {name!r} is not a valid rnn-tui checkpoint: {err}", path
@@ -490,7 +544,46 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     except OSError as err:
         reason = err.strerror or _one_line(err)
         raise CheckpointError(f"cannot load checkpoint {name!r}: {reason}", path) from None
-    return Checkpoint(net, errors, train_count, step, typed)
+    return Checkpoint(net, errors, train_count, step, typed, probe, ablation)
+
+
+def _session_probe(arrays: dict[str, np.ndarray], config: RNNConfig) -> Probe | None:
+    """The own sum on show (all three members or none; operands below the limit, steps
+    within the width)."""
+    names = ("session_probe_a", "session_probe_b", "session_probe_steps")
+    present = [name in arrays for name in names]
+    if not any(present):
+        return None
+    if not all(present):
+        raise _Invalid("the sum on show needs session_probe_a, _b and _steps")
+    a, b, steps = (_as_int(name, arrays[name]) for name in names)
+    limit = config.operand_limit
+    if not (0 <= a < limit and 0 <= b < limit):
+        raise _Invalid(f"the sum on show {a} + {b} has an operand over {limit - 1}")
+    if steps > config.bits:
+        raise _Invalid(f"session_probe_steps {steps} is beyond a {config.bits}-bit sum")
+    return Probe(a, b, steps)
+
+
+def _session_ablation(arrays: dict[str, np.ndarray], config: RNNConfig) -> Ablation | None:
+    """The ablation on (all three members or none; the unit below the hidden size, the
+    state one the cell carries)."""
+    names = ("session_clamped_unit", "session_clamped_state", "session_cut_recurrence")
+    present = [name in arrays for name in names]
+    if not any(present):
+        return None
+    if not all(present):
+        raise _Invalid("the ablation needs session_clamped_unit, _state and _cut_recurrence")
+    unit, state, cut = (_as_int(name, arrays[name]) for name in names)
+    if unit >= config.hidden:
+        raise _Invalid(f"session_clamped_unit {unit} is not a unit of {config.hidden}")
+    carried = cell_info(config.cell).carried
+    if state >= len(carried):
+        raise _Invalid(f"the {config.cell.upper()} has no state {CLAMPED_STATES[state]}")
+    clamped = None if unit < 0 else unit
+    return Ablation(
+        clamped_unit=clamped, cut_recurrence=bool(cut), clamped_state=CLAMPED_STATES[state]
+    )
 
 
 def _typed_sum(arrays: dict[str, np.ndarray], limit: int) -> tuple[int, int] | None:

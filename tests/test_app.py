@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import ROOT, run_cli
 from screen import (
     PacedTraining,
     run_in_pty,
@@ -469,3 +469,18 @@ async def test_shift_t_trains_at_a_pace_a_class_can_watch_and_stops_on_escape() 
         await settle(pilot)
         assert app.main.training is None and app.session.net.iteration < 1000
         assert "last t:" not in screen_text(app)  # the pace asked for is no kernel's rate
+
+
+async def test_the_readmes_screen_is_the_apps() -> None:
+    # the README quotes `rnn-tui --seed 0` at 80x24 after eight steps: kept true
+    text = (ROOT / "README.md").read_text()
+    start = text.index("```\nt        [7] 6  5  4  3  2  1  0  inputs") + 4
+    quoted = text[start : text.index("```", start)].rstrip("\n").splitlines()
+    app = fresh_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press(*"n" * 8)
+        await settle(pilot)
+        app.clear_notifications()
+        await pilot.pause()
+        assert [line.rstrip() for line in screen_lines(app)] == quoted

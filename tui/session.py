@@ -39,7 +39,7 @@ from model.stepper import BACKWARD, FORWARD, READY, UPDATE, ProbeStepper, Snapsh
 from model.trainer import ChunkReport, train
 
 if TYPE_CHECKING:
-    from model.checkpoint import Checkpoint
+    from model.checkpoint import Checkpoint, Probe
 
 DEFAULT_PATH = "rnn-tui.npz"
 TRAIN_COUNTS = (1, 100_000)  # the range of N
@@ -667,6 +667,8 @@ class Session:
             train_count=self.train_count if as_session else None,
             step=self._resume_step() if as_session else None,
             typed=self._typed_under_way() if as_session else None,
+            probe=self._probe_on_show() if as_session else None,
+            ablation=None if not as_session or self.ablation == NONE else self.ablation,
         )
         if not as_session:
             self.last_path = path
@@ -682,6 +684,13 @@ class Session:
         if stepper.typed and stepper.phase != UPDATE:
             return stepper.a, stepper.b
         return None
+
+    def _probe_on_show(self) -> Probe | None:
+        from model.checkpoint import Probe  # not needed to start
+
+        if self.probe is None:
+            return None
+        return Probe(self.probe.a, self.probe.b, self._probe_steps())
 
     def save_session(self, path: str) -> None:
         """The session file: the checkpoint plus N and the step under way."""
@@ -703,6 +712,11 @@ class Session:
             session.set_train_count(saved.train_count)
         for _ in range(saved.step or 0):
             session._advance()
+        if saved.ablation is not None:  # checked against the network when read
+            session.set_ablation(saved.ablation)
+        if saved.probe is not None:  # your own sum on show, as far as it was stepped
+            probe = saved.probe
+            session.probe = session._new_probe(probe.a, probe.b, probe.steps)
         return session
 
     def load(self, path: str) -> str:

@@ -1,0 +1,101 @@
+"""A session file keeps what is on show beyond the run: your own sum and the ablation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from screen import screen_text
+
+from model.accuracy import Ablation
+from model.checkpoint import CheckpointError, Probe, read_checkpoint, save_checkpoint
+from model.config import RNNConfig
+from model.network import RNN
+from model.trainer import train
+from tui.app import RNNApp
+from tui.session import Session
+
+
+def trained_session(cell: str = "rnn") -> Session:
+    net = RNN(RNNConfig(cell=cell))
+    train(net, 200)
+    session = Session(net)
+    for _ in range(3):
+        session.step()
+    return session
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_a_clamp_and_a_sum_on_show_come_back_after_a_dropped_connection(
+    cell: str, tmp_path
+) -> None:
+    session = trained_session(cell)
+    state = "c" if cell == "lstm" else "h"
+    session.set_ablation(Ablation(clamped_unit=3, cut_recurrence=True, clamped_state=state))
+    session.start_probe(100, 27)
+    for _ in range(5):
+        session.step()  # forward t=0..4 of 100 + 27
+    path = str(tmp_path / "session.npz")
+    session.save_session(path)
+    resumed = Session.resumed(path)
+    assert resumed.ablation == session.ablation
+    assert resumed.probe is not None and (resumed.probe.a, resumed.probe.b) == (100, 27)
+    assert resumed.view() == session.view()  # the same numbers, on the same step
+    assert resumed.position == session.position
+    resumed.leave_probe()
+    session.leave_probe()
+    assert resumed.view() == session.view()  # the run underneath, ablated alike
+    assert np.array_equal(resumed.net.params, session.net.params)
+
+
+def test_without_either_the_file_has_neither(tmp_path) -> None:
+    session = trained_session()
+    path = str(tmp_path / "session.npz")
+    session.save_session(path)
+    saved = read_checkpoint(path)
+    assert saved.probe is None and saved.ablation is None
+    assert not any(name.startswith(("session_probe", "session_clamped")) for name in np.load(path))
+
+
+@pytest.mark.parametrize(
+    "members, said",
+    [
+        ({"probe": Probe(128, 0, 1)}, "operand over 127"),
+        ({"probe": Probe(1, 2, 9)}, "beyond a 8-bit sum"),
+        ({"ablation": Ablation(clamped_unit=16)}, "not a unit of 16"),
+        ({"ablation": Ablation(clamped_unit=0, clamped_state="c")}, "RNN has no state c"),
+    ],
+)
+def test_a_sum_or_ablation_that_does_not_fit_the_network_is_refused(
+    members: dict[str, object], said: str, tmp_path
+) -> None:
+    path = str(tmp_path / "bad.npz")
+    with pytest.raises(CheckpointError, match=said):
+        save_checkpoint(path, RNN(RNNConfig()), step=0, **members)  # type: ignore[arg-type]
+
+
+def test_a_file_with_half_the_ablation_is_refused(tmp_path) -> None:
+    good = str(tmp_path / "good.npz")
+    save_checkpoint(good, RNN(RNNConfig()), ablation=Ablation(clamped_unit=2))
+    arrays = dict(np.load(good))
+    del arrays["session_clamped_state"]
+    bad = str(tmp_path / "half.npz")
+    with open(bad, "wb") as handle:
+        np.savez(handle, **arrays)
+    with pytest.raises(CheckpointError, match="the ablation needs"):
+        read_checkpoint(bad)
+
+
+async def test_the_app_resumed_shows_the_sum_and_the_ablation(tmp_path) -> None:
+    session = trained_session()
+    session.set_ablation(Ablation(clamped_unit=3))
+    session.start_probe(100, 27)
+    session.step()
+    path = str(tmp_path / "session.npz")
+    session.save_session(path)
+    resumed = Session.resumed(path)
+    app = RNNApp(resumed.net, session=resumed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "PROBE forward t=0" in text and "100 + 27" in text
+        assert "ABLATION h3=0" in text
