@@ -342,3 +342,18 @@ async def test_the_current_column_is_marked_without_colour() -> None:
                     reversed_rows += bool(segment.style.reverse)
                 x += len(segment.text)
         assert reversed_rows >= 6  # a's and b's three rows each
+
+
+async def test_escape_in_the_focus_stops_training_first() -> None:
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("z", "T")  # over some 10 s: under way at the next key
+        await pilot.pause()
+        assert app.main.training is not None
+        await pilot.press("escape")  # as the refusals say: escape stops it
+        await workers_done(app)
+        await pilot.pause()
+        assert app.main.training is None and isinstance(app.screen, FocusScreen)
+        await pilot.press("escape")  # then leaves
+        await pilot.pause()
+        assert app.screen is app.main

@@ -309,19 +309,37 @@ async def test_the_focus_stays_in_a_projectors_smaller_terminal() -> None:
         assert app.screen is app.main and "Enlarge" not in _words(app)
 
 
-async def test_the_inspector_opened_from_a_small_focus_is_covered() -> None:
+async def test_the_inspector_is_refused_in_a_focus_too_small_for_it() -> None:
     app = RNNApp(RNN(RNNConfig()))
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.press("z")
         await workers_done(app)
         await pilot.resize_terminal(60, 20)
         await pilot.pause()
-        await pilot.press("i")  # the inspector needs 80x24
+        await pilot.press("i")  # the inspector needs 80x24: not opened (no cover, no trap)
         await pilot.pause()
-        assert isinstance(app.screen, TooSmallScreen)
+        assert type(app.screen).__name__ == "FocusScreen"
+        said = [str(n.message) for n in app._notifications]
+        assert said and said[-1] == "The inspector needs 80x24 at least (now 60x20).", said
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
+        await pilot.press("i")
+        await pilot.pause()
         assert type(app.screen).__name__ == "InspectScreen"
+        await pilot.resize_terminal(60, 20)  # shrunk under the inspector: covered
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)
+
+
+async def test_the_sum_in_a_60x20_focus_keeps_its_verdict() -> None:
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("e", *"3+2", "enter", "f", "z")
+        await workers_done(app)
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        words = _words(app)
+        assert "3 + 2 =" in words and "true 3 + 2 = 5" in words
 
 
 async def test_over_a_prompt_the_cover_offers_no_focus() -> None:

@@ -142,10 +142,16 @@ def run_training(
             sleep(min(left, WAIT_STEP))
 
     def on_chunk(report: ChunkReport) -> None:
-        nonlocal last_frame, last_probe, done_so_far
+        nonlocal done_so_far
         done_so_far = report.done
-        if seconds > 0:
+        frame(report)
+        # a paced run waits after showing a chunk (not before: one iteration of N = 1 would
+        # sit at 0% for the whole wait), and not after its last
+        if seconds > 0 and report.done < total:
             keep_pace(report.done)
+
+    def frame(report: ChunkReport) -> None:
+        nonlocal last_frame, last_probe
         now = clock()
         if now - last_frame < frame_interval:
             return

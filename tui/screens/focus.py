@@ -1,11 +1,12 @@
 """Projector focus (`z`): one panel at a time, full screen, with numbers in the cells.
 
 `z` cycles the sum, the hidden units and the learning curve, then back to the main
-screen; `escape` leaves at once. The focus screens are *followers* of the main screen:
-they pass the stepping keys to it (its actions, its refusals, its training worker) and
-draw what it draws. The main screen calls `main_drew()` on them after every redraw, also
-for a training worker's progress, so a focus screen follows training live; while a
-worker runs, the example panels change once a second as on the main screen.
+screen; `escape` stops training, if any, and otherwise leaves. The focus screens are
+*followers* of the main screen: they pass the stepping keys to it (its actions, its
+refusals, its training worker) and draw what it draws. The main screen calls
+`main_drew()` on them after every redraw, also for a training worker's progress, so a
+focus screen follows training live; while a worker runs, the example panels change once
+a second as on the main screen.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from textual.widgets import ContentSwitcher
 
 from model.history import HistoryView
 from model.stepper import Snapshot
-from tui.screens.too_small import FOCUS_SMALLEST, cover_if_too_small
+from tui.screens.too_small import (
+    FOCUS_SMALLEST,
+    MIN_HEIGHT,
+    MIN_WIDTH,
+    cover_if_too_small,
+    too_small,
+)
 from tui.session import ablation_label
 from tui.widgets.error import ErrorPanel
 from tui.widgets.focus_error import Curves, FocusError, plot_width
@@ -338,7 +345,16 @@ class FocusScreen(FollowingScreen):
     def action_inspect(self) -> None:
         from tui.screens.inspect import InspectScreen
 
+        size = self.app.size
+        if too_small(size.width, size.height):  # the focus fits here, the inspector not
+            least = f"{MIN_WIDTH}x{MIN_HEIGHT}"
+            self.notify(f"The inspector needs {least} at least (now {size.width}x{size.height}).")
+            return
         self.app.push_screen(InspectScreen(self.main))
 
     def action_leave(self) -> None:
+        """Escape: stop training first (as on the main screen); otherwise leave."""
+        if self.main.training is not None:
+            self.main.action_stop_training()
+            return
         self.dismiss(None)

@@ -53,7 +53,10 @@ def sum_layout(width: int, height: int, bits: int, sum_text: str, ascii: bool) -
         if ascii:  # seven-segment digits come in one size
             break
     sum_scale = 0
+    tight = rows_needed(scale, ascii) > height  # even the smallest digits crop the rows
     for candidate in range(scale, 0, -1):
+        if tight:  # the sum as one line of text, so that the verdict under it shows
+            break
         if big_width(sum_text, candidate, ascii, gap=candidate) + LABEL <= width:
             sum_scale = candidate
             break
@@ -103,7 +106,8 @@ class FocusSum(LinesWidget):
         lines += self._bit_rows("pred", pred_value, snap.predicted, snap, layout)
         lines.append(self._marks(snap, layout, ascii))
         lines += self._bit_rows("true", snap.true_value, snap.true_bits, snap, layout)
-        lines.append(Text(""))
+        if rows_needed(layout.scale, ascii) <= self.size.height:  # room for a blank line
+            lines.append(Text(""))
         lines += self._big_sum(layout, ascii)
         lines.append(self._verdict(snap))
         return lines
