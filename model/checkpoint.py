@@ -172,20 +172,14 @@ def _operand_problem(value: int) -> str | None:
     return None if 0 <= value < 2 ** (MAX_BITS - 1) else f"session operand {value}"
 
 
-def _probe_steps_problem(value: int) -> str | None:
-    return None if 0 <= value <= MAX_BITS else f"session_probe_steps {value} is out of range"
+def _within(name: str, low: int, high: int) -> Callable[[int], str | None]:
+    """A member's check: its value from `low` to `high`, both included (the bounds a file
+    may hold at all; what fits the network is checked once the network is known)."""
 
+    def problem(value: int) -> str | None:
+        return None if low <= value <= high else f"{name} {value} is not {low} to {high}"
 
-def _clamped_unit_problem(value: int) -> str | None:
-    return None if -1 <= value < 2**20 else f"session_clamped_unit {value} is out of range"
-
-
-def _clamped_state_problem(value: int) -> str | None:
-    return None if 0 <= value < 2 else f"session_clamped_state {value} is not 0 (h) or 1 (c)"
-
-
-def _flag_problem(value: int) -> str | None:
-    return None if value in (0, 1) else f"session_cut_recurrence {value} is not 0 or 1"
+    return problem
 
 
 # Members a checkpoint may hold or not: the run's error history (the app's curve) and, in
@@ -202,11 +196,16 @@ OPTIONAL_MEMBERS = (
     # your own sum on show (e, a probe) and how many of its forward steps were taken
     Member("session_probe_a", "int", check=_operand_problem),
     Member("session_probe_b", "int", check=_operand_problem),
-    Member("session_probe_steps", "int", check=_probe_steps_problem),
-    # the ablation on (a, h): a clamped unit (-1: none) of a carried state, synapse_h cut
-    Member("session_clamped_unit", "int", check=_clamped_unit_problem),
-    Member("session_clamped_state", "int", check=_clamped_state_problem),
-    Member("session_cut_recurrence", "int", check=_flag_problem),
+    Member("session_probe_steps", "int", check=_within("session_probe_steps", 0, MAX_BITS)),
+    # the ablation on (a, h): a clamped unit (-1: none) of a carried state (CLAMPED_STATES'
+    # index), synapse_h cut (0 or 1)
+    Member("session_clamped_unit", "int", check=_within("session_clamped_unit", -1, 2**20)),
+    Member(
+        "session_clamped_state",
+        "int",
+        check=_within("session_clamped_state", 0, len(CLAMPED_STATES) - 1),
+    ),
+    Member("session_cut_recurrence", "int", check=_within("session_cut_recurrence", 0, 1)),
 )
 MEMBER = {member.name: member for member in (*MEMBERS, *OPTIONAL_MEMBERS)}
 WEIGHT_NAMES = tuple(m.name for m in MEMBERS if m.kind == "weights")
@@ -547,16 +546,26 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     return Checkpoint(net, errors, train_count, step, typed, probe, ablation)
 
 
-def _session_probe(arrays: dict[str, np.ndarray], config: RNNConfig) -> Probe | None:
-    """The own sum on show (all three members or none; operands below the limit, steps
-    within the width)."""
-    names = ("session_probe_a", "session_probe_b", "session_probe_steps")
+def _member_group(
+    arrays: dict[str, np.ndarray], what: str, names: tuple[str, ...]
+) -> list[int] | None:
+    """The int members that say one thing together: all of them, or None when none is
+    there; _Invalid when only some are."""
     present = [name in arrays for name in names]
     if not any(present):
         return None
     if not all(present):
-        raise _Invalid("the sum on show needs session_probe_a, _b and _steps")
-    a, b, steps = (_as_int(name, arrays[name]) for name in names)
+        raise _Invalid(f"{what} needs all of {', '.join(names)}")
+    return [_as_int(name, arrays[name]) for name in names]
+
+
+def _session_probe(arrays: dict[str, np.ndarray], config: RNNConfig) -> Probe | None:
+    """The own sum on show (operands below the limit, steps within the width)."""
+    names = ("session_probe_a", "session_probe_b", "session_probe_steps")
+    group = _member_group(arrays, "the sum on show", names)
+    if group is None:
+        return None
+    a, b, steps = group
     limit = config.operand_limit
     if not (0 <= a < limit and 0 <= b < limit):
         raise _Invalid(f"the sum on show {a} + {b} has an operand over {limit - 1}")
@@ -566,15 +575,12 @@ def _session_probe(arrays: dict[str, np.ndarray], config: RNNConfig) -> Probe | 
 
 
 def _session_ablation(arrays: dict[str, np.ndarray], config: RNNConfig) -> Ablation | None:
-    """The ablation on (all three members or none; the unit below the hidden size, the
-    state one the cell carries)."""
+    """The ablation on (the unit below the hidden size, the state one the cell carries)."""
     names = ("session_clamped_unit", "session_clamped_state", "session_cut_recurrence")
-    present = [name in arrays for name in names]
-    if not any(present):
+    group = _member_group(arrays, "the ablation", names)
+    if group is None:
         return None
-    if not all(present):
-        raise _Invalid("the ablation needs session_clamped_unit, _state and _cut_recurrence")
-    unit, state, cut = (_as_int(name, arrays[name]) for name in names)
+    unit, state, cut = group
     if unit >= config.hidden:
         raise _Invalid(f"session_clamped_unit {unit} is not a unit of {config.hidden}")
     carried = cell_info(config.cell).carried
@@ -587,13 +593,11 @@ def _session_ablation(arrays: dict[str, np.ndarray], config: RNNConfig) -> Ablat
 
 
 def _typed_sum(arrays: dict[str, np.ndarray], limit: int) -> tuple[int, int] | None:
-    """The session's typed example (both operands or neither, each below `limit`)."""
-    a, b = arrays.get("session_typed_a"), arrays.get("session_typed_b")
-    if a is None and b is None:
+    """The session's typed example (each operand below `limit`)."""
+    group = _member_group(arrays, "the typed sum", ("session_typed_a", "session_typed_b"))
+    if group is None:
         return None
-    if a is None or b is None:
-        raise _Invalid("the typed sum needs both session_typed_a and session_typed_b")
-    pair = (_as_int("session_typed_a", a), _as_int("session_typed_b", b))
+    pair = (group[0], group[1])
     if not all(0 <= value < limit for value in pair):
         raise _Invalid(f"the typed sum {pair[0]} + {pair[1]} has an operand over {limit - 1}")
     return pair

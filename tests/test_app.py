@@ -231,15 +231,21 @@ async def test_too_small_terminal_shows_the_enlarge_message_and_recovers() -> No
         assert "pred" in screen_text(app)
 
 
+async def help_read_through(pilot: Pilot, pages: int) -> str:
+    """Open the help and read it page by page (at 80x24 it scrolls): all the text seen."""
+    await pilot.press("question_mark")
+    seen = screen_text(pilot.app)
+    for _ in range(pages):
+        await pilot.press("pagedown")
+        await pilot.pause()
+        seen += screen_text(pilot.app)
+    return seen
+
+
 async def test_help_screen_lists_keys_and_panels() -> None:
     app = fresh_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("question_mark")
-        seen = screen_text(app)
-        for _ in range(3):  # at 80x24 the help scrolls: read it page by page
-            await pilot.press("pagedown")
-            await pilot.pause()
-            seen += screen_text(app)
+        seen = await help_read_through(pilot, 3)
         for word in ("space", "step back", "finish the forward pass", "go to an iteration"):
             assert word in seen
         for word in (
@@ -263,13 +269,7 @@ async def test_help_screen_lists_keys_and_panels() -> None:
 async def test_the_help_describes_the_panels_of_the_cell_on_screen(cell: str) -> None:
     app = RNNApp(RNN(RNNConfig(cell=cell)))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("question_mark")
-        seen = screen_text(app)
-        for _ in range(4):  # at 80x24 the help scrolls: read it page by page
-            await pilot.press("pagedown")
-            await pilot.pause()
-            seen += screen_text(app)
-        flat = " ".join(seen.split())
+        flat = " ".join((await help_read_through(pilot, 4)).split())
         states = "h c i f o g" if cell == "lstm" else "h z r n"
         assert f"the state or gate v chooses ({states})" in flat
         assert f"the {cell.upper()}'s equations behind the step" in flat

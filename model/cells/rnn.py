@@ -117,8 +117,8 @@ class IterationKernel:
         self.neg_params = np.empty(recurrent.start)
         self.neg_synapse_0 = self.neg_params[spec.slice("synapse_0")].reshape(2, H)
         self.neg_synapse_1 = self.neg_params[spec.slice("synapse_1")].reshape(H, 1)
-        self._recurrent = np.zeros((H, H))  # this iteration's synapse_h (load_example)
-        self._no_recurrence = np.zeros((H, H))  # what cut_recurrence puts in its place
+        self._no_recurrence = np.zeros((H, H))  # what cut_recurrence puts in synapse_h's place
+        self._recurrent = self._no_recurrence  # this iteration's synapse_h (load_example)
         self.neg_input = np.empty((B, 1, H))  # -(X[t] @ synapse_0)
         self.layer_1 = np.zeros((B + 1, 1, H))
         # two scratch rows, written alternately: numpy runs an in-place op on a
