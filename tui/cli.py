@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
-from tui import __version__
+from tui import __version__, start_up
 
 if TYPE_CHECKING:  # `train` and `eval` import the model lazily, to start fast
     from model.kernel_choice import KernelStatus
@@ -514,6 +514,7 @@ def run_train(args: argparse.Namespace) -> int:
     from model.kernel_choice import warm_up
 
     warm_up(net.cell)  # numba's cache loaded before the clock starts: the rate is training's
+    start_up.loaded()
     began = time.perf_counter()
     try:
         if csv_file is not None:
@@ -593,6 +594,7 @@ def _open_csv(path: str) -> TextIO:
 
 def run_eval(args: argparse.Namespace) -> int:
     net = _network_from(args)
+    start_up.loaded()
     out = _Output(sys.stdout)
     out.write(
         f"{printable(args.load)}: {net.info.title}, {net.hidden} hidden units, "
@@ -612,6 +614,7 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     from model.gradcheck import TOLERANCE, gradient_check, size_problem
 
     net = _network_from(args)
+    start_up.loaded()
     problem = size_problem(net)
     if problem:
         raise UsageError(problem)
@@ -684,6 +687,7 @@ def run_app(args: argparse.Namespace) -> int:
         greeting=greeting,
         kernel="auto" if kernel is None else "",
     )
+    start_up.loaded()
     app.run(mouse=False)  # keyboard first: no mouse-motion traffic over SSH
     return _app_outcome(app)
 
@@ -752,6 +756,7 @@ def run_serve(args: argparse.Namespace) -> int:
             return str(err)
         return None
 
+    start_up.loaded()
     try:
         return serve(
             _session_argv(args),
@@ -833,6 +838,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry_point() -> None:
+    start_up.hold()  # until the command has loaded what it needs (tui/start_up.py)
     status = main()
     if "numba" in sys.modules and _ran[-1:] in (["train"], ["eval"], ["gradcheck"], ["app"]):
         _exit_now(status)
