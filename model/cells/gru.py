@@ -72,7 +72,7 @@ class IterationKernel(GatedKernel):
 
     gates = GATES
     tanh_gates = ("n",)
-    temporaries = ("_scratch",)
+    temporaries = ("_scratch", "rec_zr", "rec_n", "rec_zr_T", "rec_n_T")
 
     def __init__(self, hidden: int, bits: int) -> None:
         super().__init__(hidden, bits)
@@ -85,6 +85,13 @@ class IterationKernel(GatedKernel):
         self.dr = np.zeros((B, 2, H))  # [dh, rh]: what flows into h[t + 1] and into r * h_prev
         self.dh = self.layer_1_delta = self.dr[:, 0:1]
         self._slope = np.empty((B, 1, 3 * H))  # [d_z, d_r, d_n] per unit of what flows in
+        # C-ordered copies of synapse_h's gate blocks, made once an iteration: np.dot copies
+        # a block (not one memory segment) into just such an array on every call, and then
+        # makes the same BLAS call as on these (forward: signed; backward: transposed)
+        self.rec_zr = np.empty((H, h2))
+        self.rec_n = np.empty((H, H))
+        self.rec_zr_T = np.empty((h2, H))
+        self.rec_n_T = np.empty((H, H))
         self._pre_zr = np.empty((1, h2))
         self._pre_n = np.empty((1, H))
         self._exp = np.empty((1, h2))
@@ -157,7 +164,7 @@ class IterationKernel(GatedKernel):
         pre_n_row, (n_part, h_part) = self._pre_n_row, self._pair_rows
         ones_zr, ones_h = self._ones_zr, self._ones_h
         bias_zr, bias_n = self.w_bias[:h2], self.w_bias[h2:]
-        rec_zr, rec_n = self.w_rec[:, :h2], self.w_rec[:, h2:]
+        rec_zr, rec_n = self.rec_zr, self.rec_n
         dot, add, mul, exp = np.dot, np.add, np.multiply, np.exp
         for t in range(start, stop):
             h_prev, x_zr, x_n, zr, omz, z, r, omz_z, rh, n_h, n, h = self._fwd[t]
@@ -183,11 +190,27 @@ class IterationKernel(GatedKernel):
             mul(omz_z, n_h, pair)  # [(1 - z) * n, z * h_prev]
             add(n_part, h_part, h)
 
+    def load_example(self, net: Network, X: np.ndarray, Y: np.ndarray) -> None:
+        super().load_example(net, X, Y)
+        self._copy_forward_blocks()
+
+    def cut_recurrence(self) -> None:
+        super().cut_recurrence()
+        self._copy_forward_blocks()
+
+    def _copy_forward_blocks(self) -> None:
+        h2 = 2 * self.hidden
+        np.copyto(self.rec_zr, self.w_rec[:, :h2])
+        np.copyto(self.rec_n, self.w_rec[:, h2:])
+
     def prepare_backward(self, net: Network) -> None:
         """Every local derivative of the backward pass, for all timesteps at once."""
         omz, z, r, n, h_prev, slope_z, slope_r, slope_n = self._prep
         zz, diff, square = self._scratch
         ones, sub, mul = self._ones_bh, np.subtract, np.multiply
+        h2 = 2 * self.hidden
+        np.copyto(self.rec_zr_T, net.synapse_h[:, :h2].T)
+        np.copyto(self.rec_n_T, net.synapse_h[:, h2:].T)
         np.matmul(self.layer_2_delta, net.synapse_1.T, self.out_term)
         mul(z, omz, zz)
         sub(h_prev, n, diff)
@@ -201,9 +224,8 @@ class IterationKernel(GatedKernel):
 
     def backward(self, net: Network, start: int, stop: int) -> None:
         """dh and dz for timesteps start down to stop+1, each from the one after."""
-        h2 = 2 * self.hidden
         last = self.bits - 1
-        rec_zr_T, rec_n_T = net.synapse_h[:, :h2].T, net.synapse_h[:, h2:].T
+        rec_zr_T, rec_n_T = self.rec_zr_T, self.rec_n_T  # prepare_backward's copies
         future, pair, row = self._future_h, self._pair, self._row
         through_z, through_r = self._pair_rows
         dot, add, mul = np.dot, np.add, np.multiply
