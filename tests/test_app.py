@@ -117,8 +117,8 @@ async def test_escape_stops_training(monkeypatch) -> None:
     paced = PacedTraining(monkeypatch)
     app = fresh_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("plus", "plus")  # N = 100,000
-        assert "N 100,000" in screen_text(app)
+        await pilot.press("plus", "plus")  # N = 100,000, shown as 100k beside the settings
+        assert "N 100k" in screen_text(app)
         await pilot.press("t")
         await paced.take(pilot)
         await paced.take(pilot)  # two frames in, held: it cannot have finished

@@ -5,7 +5,7 @@ sum trained with `o` is there when stepping back into it."""
 from __future__ import annotations
 
 import numpy as np
-from screen import screen_lines, screen_text, workers_done
+from screen import PacedTraining, screen_lines, screen_text, workers_done
 from textual.pilot import Pilot
 
 from model.config import RNNConfig
@@ -113,11 +113,26 @@ async def test_the_weights_screen_measures_the_wider_sums_in_the_background() ->
         assert "measuring" not in text
 
 
-async def test_the_init_range_stays_on_screen_with_a_large_n() -> None:
+async def test_the_init_range_stays_on_screen_with_a_large_n(monkeypatch) -> None:
+    """At N 100,000 "N 100,000  hidden 16" left no room for the init range, and while
+    training the progress bar took the line below: N is written in thousands there."""
+    paced = PacedTraining(monkeypatch)
     app = RNNApp(RNN(RNNConfig()))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("plus", "plus")  # N = 100,000: "N 100,000  hidden 16" left no room
+
+        def side() -> str:
+            return "\n".join(line.split("▏")[-1] for line in screen_lines(app)[:5])
+
+        await pilot.press("plus")
         await pilot.pause()
-        side = "\n".join(line.split("▏")[-1] for line in screen_lines(app)[:5])
-        assert "N 100,000  hidden 16" in side and "init -1,1" in side, side
+        assert "N 10,000 hidden 16 init -1,1" in side(), side()
+        await pilot.press("plus")
+        await pilot.pause()
+        assert "N 100k  hidden 16 init -1,1" in side(), side()
+        await pilot.press("t")
+        await paced.take(pilot)
+        assert "%" in side() and "N 100k  hidden 16 init -1,1" in side(), side()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "N 100k  hidden 16 init -1,1" in side(), side()

@@ -60,6 +60,26 @@ def training_kernel(cell: str) -> str:
     return COMPILED if compiled_for(cell) else NUMPY
 
 
+def _count_line(train_count: int, rest: list[str], width: int) -> tuple[Text, str, str, list[str]]:
+    """ "N 1,000" and the settings words line 3 had no room for, as many as fit: two spaces
+    apart, else one, else with N in thousands ("N 100k": the words need its room more)."""
+    best: tuple[Text, str, str, list[str]] | None = None
+    numbers = [f"{train_count:,}"]
+    if train_count >= 10_000 and train_count % 1000 == 0:
+        numbers.append(f"{train_count // 1000:,}k")
+    for number in numbers:
+        for gap in ("  ", " "):
+            count = Text("N ")
+            count.append(number, "bold")
+            extra, left = fit_words(rest, width - len(count.plain) - len(gap))
+            if best is None:
+                best = (count, gap, extra, left)
+            if not left:
+                return count, gap, extra, left
+    assert best is not None
+    return best
+
+
 class StatusPanel(Widget):
     DEFAULT_CSS = """
     StatusPanel { text-wrap: nowrap; text-overflow: clip; height: 5; }
@@ -112,17 +132,10 @@ class StatusPanel(Widget):
         lines.append(phase)
         settings, rest = fit_words(settings_words(snap), width)
         lines.append(Text(settings))
-        count = Text("N ")
-        count.append(f"{self.train_count:,}", "bold")
-        room = width - len(count.plain)
-        gap = "  "
-        extra, left = fit_words(rest, room - len(gap))
-        if left and not fit_words(rest, room - 1)[1]:  # one space fits it all: "init" shows
-            gap = " "
-            extra, left = fit_words(rest, room - len(gap))
+        count, gap, extra, left = _count_line(self.train_count, rest, width)
         if extra:  # what the settings line had no room for, never cut mid-number
             count.append(f"{gap}{extra}")
-        elif room >= len("  (t trains N)"):
+        elif width - len(count.plain) >= len("  (t trains N)"):
             count.append("  (t trains N)", "dim")
         lines.append(count)
         run = self.training
