@@ -142,6 +142,7 @@ class Stepper:
             t = self._forward_done
             kernel.forward(t, t + 1)
             kernel.outputs(t, t + 1)
+            self._forward_step_done(t)
             self._forward_done = t + 1
             if t == bits - 1:
                 kernel.score()
@@ -157,6 +158,9 @@ class Stepper:
             kernel.update(self.net)
             self.last_error = kernel.overall_error
             self.phase, self.timestep = UPDATE, None
+
+    def _forward_step_done(self, t: int) -> None:
+        """Timestep t's state and output are made, before the score (a probe clamps here)."""
 
     def finish_iteration(self) -> float:
         """Run the rest of the iteration under way (through its update); return its error."""
@@ -372,9 +376,11 @@ class ProbeStepper(Stepper):
         if self.done:
             return  # a probe stops after the forward pass: no backward, no update
         super()._advance()
+
+    def _forward_step_done(self, t: int) -> None:
+        # before the last timestep's score: overallError sums the clamped outputs shown
         if self.clamped_unit is not None:
-            assert self.timestep is not None  # a forward step ran
-            self.kernel.clamp(self.timestep, self.clamped_unit, self.clamped_state)
+            self.kernel.clamp(t, self.clamped_unit, self.clamped_state)
 
     def run_forward(self) -> Snapshot:
         while not self.done:

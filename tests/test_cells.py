@@ -487,3 +487,30 @@ def test_the_cli_saves_evaluates_and_guards_a_cells_checkpoint(tmp_path: Path) -
         assert conflict.returncode == 2 and fragment in conflict.stderr
     resumed = run_cli("train", "--load", str(saved), "--iterations", "0", "--quiet")
     assert resumed.returncode == 0, resumed.stderr
+
+
+@pytest.mark.parametrize(
+    ("cell", "state", "cut"),
+    [
+        ("rnn", "h", False),
+        ("rnn", "h", True),
+        ("lstm", "h", False),
+        ("lstm", "c", False),
+        ("lstm", "c", True),
+        ("gru", "h", False),
+    ],
+)
+def test_an_ablated_probe_scores_the_outputs_it_shows(cell: str, state: str, cut: bool) -> None:
+    """overallError under a clamp is the sum over the clamped outputs on screen: it was
+    scored before the last timestep's output was made again with the unit clamped."""
+    net = RNN(RNNConfig(cell=cell, hidden=4, seed=0))
+    train(net, 300)
+    for a, b in ((9, 60), (127, 1), (81, 113)):
+        snap = ProbeStepper(
+            net, a, b, clamped_unit=2, clamped_state=state, cut_recurrence=cut
+        ).run_forward()
+        total = 0.0  # in timestep order, as the tutorial sums
+        for y, out in zip(snap.true_bits, snap.layer_2, strict=True):
+            assert out is not None
+            total += abs(y - out)
+        assert snap.overall_error == total
