@@ -101,6 +101,9 @@ class Stepper:
         self.kernel: Kernel = kernel_for(net)
         self._side_kernel: Kernel | None = None
         self.last_error: float | None = None
+        # the update that made the weights on show: (the iteration count it led to, max
+        # |change| of each weight), from whichever kernel made it (stepped, t, o)
+        self._update_record: tuple[int, dict[str, float]] | None = None
         self._begin_example()
 
     # -- stepping --------------------------------------------------------------------
@@ -156,6 +159,7 @@ class Stepper:
             self.phase, self.timestep = BACKWARD, t
         else:
             kernel.update(self.net)
+            self._record_update(kernel)
             self.last_error = kernel.overall_error
             self.phase, self.timestep = UPDATE, None
 
@@ -215,10 +219,26 @@ class Stepper:
             )
             done += ran
             self.last_error = self.kernel.overall_error
+            self._record_update(self.kernel)  # (the iteration under way's, when ran == 0)
             self._begin_example()
             if ran < bulk:
                 break
         return done
+
+    def _record_update(self, kernel: Kernel) -> None:
+        sizes = self.net.spec.max_abs(kernel.last_update)
+        self._update_record = (
+            self.net.iteration,
+            dict(zip(self.net.spec.names, sizes, strict=True)),
+        )
+
+    def last_update_sizes(self) -> dict[str, float] | None:
+        """Max |change| of each weight in the update that made the weights on show; None
+        when no update made them in this stepper (restored: reset, loaded, gone to)."""
+        record = self._update_record
+        if record is None or record[0] != self.net.iteration:
+            return None
+        return dict(record[1])
 
     def _untyped_run(self) -> int:
         """How many iterations from the next one on draw their examples from the stream."""
@@ -236,6 +256,7 @@ class Stepper:
         X, Y = problem_bits(np.array([a]), np.array([b]), self.net.bits)
         with np.errstate(all="ignore"):
             error = self._side_kernel.run(self.net, X[0], Y[0])
+        self._record_update(self._side_kernel)
         self.last_error = error
         if self.phase != UPDATE:
             self._load(self.a, self.b)

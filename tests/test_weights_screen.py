@@ -16,7 +16,10 @@ from textual.widgets import Static
 
 from model.config import RNNConfig
 from model.network import RNN
+from model.stepper import Stepper
+from model.trainer import train
 from tui.app import RNNApp
+from tui.session import Session
 from tui.widgets.weights import WeightsScreen, network_weights_text
 
 SIZE = (80, 24)
@@ -115,3 +118,53 @@ async def test_end_pressed_before_the_wider_sums_arrive_ends_at_them(monkeypatch
             await pilot.pause()
         shown = " ".join(screen_lines(app))
         assert "32-bit sums:" in shown and "measuring" not in shown
+
+
+def _largest_changes(net: RNN, before: np.ndarray) -> dict[str, float]:
+    spec = net.spec
+    return dict(zip(spec.names, spec.max_abs(net.params - before), strict=True))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_the_last_update_is_the_one_that_made_the_weights(cell: str) -> None:
+    """Stepped, trained with t, trained on a typed sum with o: the sizes are those of the
+    iteration that made the weights on show, as their difference to the weights before
+    it says (to rounding); restored weights have none."""
+    net = RNN(RNNConfig(cell=cell, hidden=4))
+    stepper = Stepper(net)
+    assert stepper.last_update_sizes() is None
+    before = net.params.copy()
+    stepper.finish_iteration()
+    assert stepper.last_update_sizes() == pytest.approx(_largest_changes(net, before), rel=1e-9)
+    twin = net.copy()
+    stepper.train(1200)
+    train_twin = RNN(RNNConfig(cell=cell, hidden=4))
+    train(train_twin, net.iteration - 1)
+    before = train_twin.params.copy()
+    train(train_twin, 1)
+    assert np.array_equal(train_twin.params, net.params)
+    assert stepper.last_update_sizes() == pytest.approx(_largest_changes(net, before), rel=1e-9)
+    before = net.params.copy()
+    stepper.train_on(5, 7)
+    assert stepper.last_update_sizes() == pytest.approx(_largest_changes(net, before), rel=1e-9)
+    session = Session(twin)  # weights that no update of this session made
+    assert session.stepper.last_update_sizes() is None
+
+
+async def test_the_weights_screen_shows_the_update_training_made() -> None:
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"n" * 17)  # one iteration stepped through
+        await workers_done(app)
+        await pilot.press("t")
+        await workers_done(app)
+        for _ in range(3):
+            await pilot.pause()
+        assert app.session.net.iteration == 1001
+        await pilot.press("w")
+        await pilot.pause()
+        text = "\n".join(content_lines(app))
+        assert "last update (iteration 1,000's, which made these), largest change:" in text
+        expected = app.session.stepper.last_update_sizes()
+        assert expected is not None
+        assert f"synapse_h {expected['synapse_h']:.2e}" in text

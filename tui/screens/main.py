@@ -13,7 +13,7 @@ import dataclasses
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -110,7 +110,6 @@ class MainScreen(Screen[None]):
         self.note = ""  # how the screen got here, said in the code panel
         self.carry_unit: int | None = None
         self.carry_state = "h"
-        self.last_update_sizes: Mapping[str, float] | None = None
         self._reset_when_stopped = False
         self._example_drawn_at = 0.0  # time.monotonic() of the last example redraw
         self._last_refusal = -1e9
@@ -227,7 +226,6 @@ class MainScreen(Screen[None]):
         before = self.session.net.iteration
         self._act(self.session.step)
         if self.session.net.iteration != before:  # an update happened: new weights
-            self.last_update_sizes = self.session.view().update_sizes
             self._measure()
 
     def action_back(self) -> None:
@@ -248,8 +246,7 @@ class MainScreen(Screen[None]):
             self._measure()
 
     def action_finish_iteration(self) -> None:
-        if self._act(self.session.finish_iteration, measure=True):
-            self.last_update_sizes = self.session.view().update_sizes
+        self._act(self.session.finish_iteration, measure=True)
 
     def action_go_to(self) -> None:
         if self._refused_while_busy("going to an iteration"):
@@ -445,7 +442,6 @@ class MainScreen(Screen[None]):
         self._act(lambda: self._replaced(self.session.reset()))
 
     def _replaced(self, message: str) -> None:
-        self.last_update_sizes = None
         self.last_training = None  # another network's figures
         self.note = ""
         self._draw()
@@ -670,8 +666,7 @@ class MainScreen(Screen[None]):
         if self._refused_while_busy("opening the weights"):
             return
         net = self.session.net
-        last = self.session.view().update_sizes or self.last_update_sizes
-        self.app.push_screen(WeightsScreen(net.copy(), last))
+        self.app.push_screen(WeightsScreen(net.copy(), self.session.stepper.last_update_sizes()))
 
     def action_next_state(self) -> None:
         session = self.session

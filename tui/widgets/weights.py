@@ -117,10 +117,13 @@ def network_weights_text(
         for label, columns in spec.blocks(name):
             lines += [*matrix_lines(label, matrix[:, columns], cell=cell), Text("")]
     if update_sizes is None:
-        lines.append(Text("last update: none stepped through yet (n steps to one)", "dim"))
+        lines.append(
+            Text("last update: not known here (these weights were restored; n steps to one)", "dim")
+        )
     else:
         # three to a line: on one line they need 90 columns or more, cut at 80
-        lines.append(Text("last update, largest change:"))
+        made = f"iteration {net.iteration - 1:,}'s" if net.iteration else "the last"
+        lines.append(Text(f"last update ({made}, which made these), largest change:"))
         sizes = [f"{name} {size:.2e}" for name, size in update_sizes.items()]
         for start in range(0, len(sizes), 3):
             lines.append(Text("  " + "   ".join(sizes[start : start + 3])))
