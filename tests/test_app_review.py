@@ -136,3 +136,26 @@ async def test_the_init_range_stays_on_screen_with_a_large_n(monkeypatch) -> Non
         await pilot.press("escape")
         await settle(pilot)
         assert "N 100k  hidden 16 init -1,1" in side(), side()
+
+
+async def test_go_to_counts_iterations_as_the_status_line_does() -> None:
+    """During an update the status names the iteration being updated; `g` said one more."""
+    from tui.widgets.prompt import PromptScreen
+
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press(*"n" * 17)  # the update of the tutorial's iteration 0
+        await settle(pilot)
+        assert "iteration 0" in screen_text(app) and "update" in screen_text(app)
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        assert app.screen.hint.startswith("now at 0;"), app.screen.hint
+        await pilot.press("escape")
+        await pilot.press("n")  # the next example: iteration 1
+        await settle(pilot)
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        assert app.screen.hint.startswith("now at 1;"), app.screen.hint

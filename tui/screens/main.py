@@ -251,7 +251,8 @@ class MainScreen(Screen[None]):
     def action_go_to(self) -> None:
         if self._refused_while_busy("going to an iteration"):
             return
-        now, start = self.session.net.iteration, self.session.timeline.start
+        # the iteration the status line names (during an update, the one being updated)
+        now, start = self.session.view().example_iteration, self.session.timeline.start
         hint = f"now at {now:,}; exactly as training from the seed gets there"
         parse = parse_iteration
         if start > 0 and self.session.replays_from_seed():
