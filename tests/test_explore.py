@@ -118,6 +118,12 @@ async def test_ablating_the_carry_unit_lowers_accuracy_side_by_side() -> None:
         await pilot.press("h")
         await settle(pilot)
         assert f"h{unit}=0, synapse_h=0" in screen_text(app)
+        # both ablations: the label left no room for the number at 80 columns; now the
+        # number shows, the status line naming the ablation
+        both = evaluate(
+            net.synapse_0, net.synapse_1, net.synapse_h, 8, Ablation(unit, cut_recurrence=True)
+        )
+        assert f"ablated {both.exact:.2%}" in screen_text(app)
         await pilot.press("x")
         await settle(pilot)
         assert "ABLATION" not in screen_text(app) and "ablated" not in screen_text(app)

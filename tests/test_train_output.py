@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, blocks_of
+from conftest import ROOT, blocks_of, run_cli
 
 from model.checkpoint import load_checkpoint
 
@@ -227,3 +227,14 @@ def test_eval_to_a_full_disk_says_so(tmp_path: Path) -> None:
         _, err = proc.communicate(timeout=300)
     assert proc.returncode == 1
     assert err.decode() == "rnn-tui: error: cannot write the output: No space left on device\n"
+
+
+def test_one_iteration_is_counted_in_the_singular(tmp_path) -> None:
+    path = str(tmp_path / "one.npz")
+    done = run_cli("train", "--iterations", "1", "--save", path)
+    assert done.returncode == 0, done.stderr
+    assert "# 1 iteration in " in done.stdout and "after 1 iteration\n" in done.stdout
+    shown = run_cli("eval", "--load", path)
+    assert ", 1 iteration\n" in shown.stdout, shown.stdout
+    more = run_cli("train", "--iterations", "2", "--quiet")
+    assert more.returncode == 0 and more.stdout == ""

@@ -539,9 +539,9 @@ def run_train(args: argparse.Namespace) -> int:
     done = net.iteration - start_iteration
     if not args.quiet and out.failed is None:
         rate = f"{done / elapsed:,.0f} iterations/s" if elapsed > 0 and done else "-"
-        out.write(f"# {done:,} iterations in {elapsed:.2f} s ({rate})\n")
+        out.write(f"# {_iterations(done)} in {elapsed:.2f} s ({rate})\n")
         out.write(f"# {_kernel_line(kernel, net)}\n")
-        out.write(f"# {_accuracy_line(net)} after {net.iteration:,} iterations\n")
+        out.write(f"# {_accuracy_line(net)} after {_iterations(net.iteration)}\n")
     problems = []
     if args.save is not None:
         try:
@@ -592,13 +592,17 @@ def _open_csv(path: str) -> TextIO:
     return open(fd, "w", encoding="utf-8")
 
 
+def _iterations(count: int) -> str:
+    return f"{count:,} iteration{'' if count == 1 else 's'}"
+
+
 def run_eval(args: argparse.Namespace) -> int:
     net = _network_from(args)
     start_up.loaded()
     out = _Output(sys.stdout)
     out.write(
         f"{printable(args.load)}: {net.info.title}, {net.hidden} hidden units, "
-        f"alpha {net.alpha:g}, seed {net.config.seed}, {net.iteration:,} iterations\n"
+        f"alpha {net.alpha:g}, seed {net.config.seed}, {_iterations(net.iteration)}\n"
     )
     out.write(_accuracy_line(net) + "\n")
     out.flush()

@@ -184,9 +184,12 @@ class ErrorPanel(Widget):
         line.append(f" per bit {percent(acc.per_bit, 1)}")
         lines = [line]
         if self.ablation_label:
-            line = Text(f"ablated ({self.ablation_label}) ", "bold magenta")
-            if self.ablated is not None:
-                line.append(percent(self.ablated.exact), "bold magenta")
+            number = "" if self.ablated is None else percent(self.ablated.exact)
+            label = f"ablated ({self.ablation_label}) "
+            if len(label) + len(number) > width:  # the number first: the status names the ablation
+                label = "ablated "
+            line = Text(label, "bold magenta")
+            line.append(number, "bold magenta")
             lines.append(line)
         else:
             kind = "a sample of" if acc.sampled else "all"

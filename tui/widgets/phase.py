@@ -41,7 +41,7 @@ def _numbers_of(snap: Snapshot) -> list[Text]:
         delta = snap.layer_1_delta[t]
         if delta is not None:  # two lines: the value never runs off a 28-column panel
             name = "layer_1_delta" if snap.cell == "rnn" else "delta into h"
-            lines.append(Text(f"max |{name}|"))
+            lines.append(Text(f"max |{name}[t={t}]|"))  # this timestep's, not the heatmap's
             lines.append(Text(f"  = {max(abs(v) for v in delta):.2e}"))
     elif snap.phase == UPDATE and snap.update_sizes:
         lines.append(Text("largest change:"))
