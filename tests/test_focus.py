@@ -357,3 +357,19 @@ async def test_escape_in_the_focus_stops_training_first() -> None:
         await pilot.press("escape")  # then leaves
         await pilot.pause()
         assert app.screen is app.main
+
+
+async def test_the_focus_keys_fit_a_60_column_terminal() -> None:
+    """At 60x20, the smallest the focus is drawn at, its footer ended in "esc Le"; below 80
+    columns the keys are set one space apart."""
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        await pilot.press("z")  # from the enlarge message: the focus opens
+        await pilot.pause()
+        footer = screen_lines(app)[-1]
+        assert footer.rstrip().endswith("esc Leave"), footer
+        assert "i Inspect" in footer and "n Step" in footer
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert "n Step  b Back" in screen_lines(app)[-1]  # spaced out again

@@ -10,6 +10,9 @@ from tui.glyphs import current
 # Below this width the main screen's keys and "^p palette" do not both fit: the keys win
 # (the last, "z Focus", was cut to a bare "z" at 80 columns); ctrl+p still opens it.
 PALETTE_HINT_MIN_WIDTH = 100
+# Below this width the keys are drawn one space apart, not two: the focus view's keys need
+# 64 columns spaced out, and it is drawn from 60 (a projector's large font)
+COMPACT_BELOW_WIDTH = 80
 
 
 class KeysFooter(Footer):
@@ -34,6 +37,7 @@ class KeysFooter(Footer):
         return not current().ascii and width >= PALETTE_HINT_MIN_WIDTH
 
     def on_resize(self, event: Resize) -> None:
+        self.compact = event.size.width < COMPACT_BELOW_WIDTH
         fits = self._palette_hint_fits(event.size.width)
         if fits != self.show_command_palette:
             self.show_command_palette = fits
