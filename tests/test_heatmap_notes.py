@@ -54,3 +54,17 @@ async def test_rows_are_named_after_what_is_drawn(cell: str, state: str) -> None
         assert [row.split()[0] for row in rows[:16]] == [f"{state}{k}" for k in range(16)]
         if state == "c":  # signed: the scale of what has been computed
             assert any("max |c|" in row for row in rows)
+
+
+def test_a_signed_cell_of_exactly_zero_has_no_sign() -> None:
+    """The LSTM's h is exactly 0 where x = [0, 0] at t = 0: it was drawn "+··"."""
+    from tui.widgets.grid import BitGrid
+    from tui.widgets.hidden import HiddenPanel
+
+    grid = BitGrid(8, 48)  # the heatmap's width at 80x24
+    assert grid.cell > 1
+    cell = HiddenPanel._cell  # a staticmethod: what one heatmap cell draws
+    assert cell(grid, (0.0,), 0, True, 1.0, False).plain[0] == " "
+    assert cell(grid, (-0.0,), 0, True, 1.0, False).plain[0] == " "
+    assert cell(grid, (0.25,), 0, True, 1.0, False).plain[0] == "+"
+    assert cell(grid, (-0.25,), 0, True, 1.0, False).plain[0] == "-"

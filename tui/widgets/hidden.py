@@ -193,7 +193,8 @@ class HiddenPanel(Widget):
         glyph = current().shades[level]
         if signed:
             style = NEGATIVE if value < 0 else POSITIVE
-            body = ("-" if value < 0 else "+") + glyph * (grid.cell - 1) if grid.cell > 1 else glyph
+            sign = "-" if value < 0 else "+" if value > 0 else " "  # an exact 0 has no sign
+            body = sign + glyph * (grid.cell - 1) if grid.cell > 1 else glyph
         else:
             style = HEAT[level]
             body = glyph * grid.cell
