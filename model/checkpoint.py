@@ -36,7 +36,7 @@ import os
 import stat
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -73,6 +73,11 @@ MAX_NPY_HEADER = 10_000  # numpy's own default limit for a trusted-looking heade
 MAX_ITERATION = 2**62
 CLAMPED_STATES = ("h", "c")  # session_clamped_state: the index of the state clamped
 MAX_ERROR_BLOCKS = 2_000_000  # a 100-iteration mean each: 200 million iterations, 16 MB
+# The app's exact-accuracy points (iteration, accuracy), as measured: the last ones kept.
+# Their iterations are stored as float64, exact up to 2**53 (later points are not kept).
+MAX_ACCURACY_POINTS = 100_000
+EXACT_ITERATIONS = 2**53
+ACCURACY_MEMBERS = ("accuracy_iterations", "accuracy_exact")
 
 
 def _iteration_problem(value: int) -> str | None:
@@ -188,6 +193,9 @@ OPTIONAL_MEMBERS = (
     Member("error_start", "int", check=_iteration_problem),
     Member("error_blocks", "series", max_length=MAX_ERROR_BLOCKS),
     Member("error_recent", "series", max_length=RECENT),
+    # the app's exact accuracy as measured along the run (the error panel's climb)
+    Member("accuracy_iterations", "series", max_length=MAX_ACCURACY_POINTS),
+    Member("accuracy_exact", "series", max_length=MAX_ACCURACY_POINTS),
     Member("session_train_count", "int", check=_train_count_problem),
     Member("session_step", "int", check=_step_problem),
     # the sum the example under way was typed as (o's iteration, stepped back into)
@@ -289,6 +297,8 @@ class Checkpoint:
     typed: tuple[int, int] | None = None  # the example under way, a typed sum (session file)
     probe: Probe | None = None  # your own sum on show (session file)
     ablation: Ablation | None = None  # the ablation on (session file; None: none)
+    # exact accuracy as measured along the run: (iteration, accuracy), oldest first
+    accuracy: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -307,10 +317,16 @@ def _optional_arrays(
     typed: tuple[int, int] | None = None,
     probe: Probe | None = None,
     ablation: Ablation | None = None,
+    accuracy: Sequence[tuple[int, float]] = (),
 ) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     if errors is not None:
         arrays.update(errors.to_arrays())
+    kept = [(at, exact) for at, exact in accuracy if at <= EXACT_ITERATIONS]
+    if kept:
+        kept = kept[-MAX_ACCURACY_POINTS:]
+        arrays["accuracy_iterations"] = np.array([at for at, _ in kept], dtype=np.float64)
+        arrays["accuracy_exact"] = np.array([exact for _, exact in kept], dtype=np.float64)
     if train_count is not None:
         arrays["session_train_count"] = np.array(train_count, dtype=np.int64)
     if step is not None:
@@ -341,11 +357,13 @@ def save_checkpoint(
     typed: tuple[int, int] | None = None,
     probe: Probe | None = None,
     ablation: Ablation | None = None,
+    accuracy: Sequence[tuple[int, float]] = (),
 ) -> None:
     """Write `net` to `path` (used verbatim) atomically; raise CheckpointError on failure.
 
-    `errors`, `train_count`, `step`, `typed`, `probe` and `ablation` are stored when given
-    (the app's curve, N, position, typed example, own sum and ablation; see `Checkpoint`).
+    `errors`, `train_count`, `step`, `typed`, `probe`, `ablation` and `accuracy` are stored
+    when given (the app's curve, N, position, typed example, own sum, ablation and accuracy
+    points; see `Checkpoint`).
 
     `rng_state` (a `RandomState.get_state()` tuple) replaces the state of `net.rng`,
     for callers that stand in the middle of an iteration whose examples were already
@@ -357,9 +375,10 @@ def save_checkpoint(
     name = os.fsdecode(path)
     try:
         arrays = _checkpoint_arrays(net, rng_state)
-        arrays.update(_optional_arrays(errors, train_count, step, typed, probe, ablation))
+        arrays.update(_optional_arrays(errors, train_count, step, typed, probe, ablation, accuracy))
         _validated(arrays)
         _validated_optional(arrays, net.iteration, net.bits)
+        _accuracy_points(arrays, net.iteration)
         _typed_sum(arrays, net.config.operand_limit)
         _session_probe(arrays, net.config)
         _session_ablation(arrays, net.config)
@@ -536,6 +555,7 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         typed = _typed_sum(arrays, config.operand_limit)
         probe = _session_probe(arrays, config)
         ablation = _session_ablation(arrays, config)
+        accuracy = _accuracy_points(arrays, iteration)
     except _Invalid as err:
         raise CheckpointError(
             f"checkpoint {name!r} is not a valid rnn-tui checkpoint: {err}", path
@@ -543,7 +563,31 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     except OSError as err:
         reason = err.strerror or _one_line(err)
         raise CheckpointError(f"cannot load checkpoint {name!r}: {reason}", path) from None
-    return Checkpoint(net, errors, train_count, step, typed, probe, ablation)
+    return Checkpoint(net, errors, train_count, step, typed, probe, ablation, accuracy)
+
+
+def _accuracy_points(
+    arrays: dict[str, np.ndarray], iteration: int
+) -> tuple[tuple[int, float], ...]:
+    """The accuracy points, both members or none (already checked: float64, 1-D, finite):
+    as many iterations as values, whole, increasing, at most the run's; values 0 to 1."""
+    present = [name in arrays for name in ACCURACY_MEMBERS]
+    if not any(present):
+        return ()
+    if not all(present):
+        raise _Invalid(f"accuracy points need both {' and '.join(ACCURACY_MEMBERS)}")
+    at, exact = (arrays[name] for name in ACCURACY_MEMBERS)
+    if at.shape != exact.shape:
+        raise _Invalid("accuracy_iterations and accuracy_exact differ in length")
+    if at.size and not (
+        (at == np.floor(at)).all() and at[0] >= 0 and at[-1] <= min(iteration, EXACT_ITERATIONS)
+    ):
+        raise _Invalid(f"accuracy_iterations must be whole iterations from 0 to {iteration}")
+    if (np.diff(at) <= 0).any():
+        raise _Invalid("accuracy_iterations must increase")
+    if ((exact < 0) | (exact > 1)).any():
+        raise _Invalid("accuracy_exact must hold values from 0 to 1")
+    return tuple(zip((int(v) for v in at), (float(v) for v in exact), strict=True))
 
 
 def _member_group(

@@ -99,3 +99,86 @@ async def test_the_app_resumed_shows_the_sum_and_the_ablation(tmp_path) -> None:
         text = screen_text(app)
         assert "PROBE forward t=0" in text and "100 + 27" in text
         assert "ABLATION h3=0" in text
+
+
+# -- the accuracy points behind the error panel's climb ----------------------------------
+
+
+def _measured(session: Session) -> list[tuple[int, float]]:
+    """Accuracy points as the app adds them after training (iteration, exact)."""
+    for exact in (0.0001, 0.25, 0.5):
+        session.train(500)
+        session.add_accuracy(session.net.iteration, exact)
+    return list(session.run.accuracy)
+
+
+def test_the_climb_comes_back_after_resume_and_load(tmp_path) -> None:
+    session = Session(RNN(RNNConfig()))
+    points = _measured(session)
+    assert [at for at, _ in points] == [500, 1000, 1500]
+    path = str(tmp_path / "session.npz")
+    session.save_session(path)
+    assert Session.resumed(path).run.accuracy == points
+    saved = str(tmp_path / "net.npz")
+    session.save(saved)  # s
+    other = Session(RNN(RNNConfig(seed=3)))
+    other.load(saved)  # l
+    assert other.run.accuracy == points
+    assert read_checkpoint(saved).accuracy == tuple(points)
+
+
+def test_a_file_without_points_loads_with_none(tmp_path) -> None:
+    path = str(tmp_path / "plain.npz")
+    save_checkpoint(path, RNN(RNNConfig()))
+    assert read_checkpoint(path).accuracy == ()
+    assert "accuracy_exact" not in np.load(path)
+
+
+def _with_points(tmp_path, iterations: object, exact: object) -> str:
+    net = RNN(RNNConfig())
+    train(net, 50)
+    good = str(tmp_path / "good.npz")
+    save_checkpoint(good, net, accuracy=[(10, 0.5)])
+    arrays = dict(np.load(good))
+    for name, value in (("accuracy_iterations", iterations), ("accuracy_exact", exact)):
+        if value is None:
+            del arrays[name]
+        else:
+            arrays[name] = np.asarray(value)
+    bad = str(tmp_path / "bad.npz")
+    with open(bad, "wb") as handle:
+        np.savez(handle, **arrays)
+    return bad
+
+
+@pytest.mark.parametrize(
+    ("iterations", "exact", "said"),
+    [
+        ([10.0], None, "need both"),
+        (None, [0.5], "need both"),
+        ([10.0, 20.0], [0.5], "differ in length"),
+        ([10.5], [0.5], "whole iterations from 0 to 50"),
+        ([-1.0], [0.5], "whole iterations from 0 to 50"),
+        ([51.0], [0.5], "whole iterations from 0 to 50"),
+        ([20.0, 10.0], [0.5, 0.6], "must increase"),
+        ([10.0, 10.0], [0.5, 0.6], "must increase"),
+        ([10.0], [1.5], "from 0 to 1"),
+        ([10.0], [np.nan], "NaN or infinite"),
+        ([10], [0.5], "expected float64"),
+        ([[10.0]], [[0.5]], "at most"),
+    ],
+)
+def test_hostile_accuracy_points_are_refused(
+    iterations: object, exact: object, said: str, tmp_path
+) -> None:
+    with pytest.raises(CheckpointError, match=said):
+        read_checkpoint(_with_points(tmp_path, iterations, exact))
+
+
+def test_points_the_file_cannot_hold_exactly_are_left_out(tmp_path) -> None:
+    net = RNN(RNNConfig())
+    path = str(tmp_path / "far.npz")
+    far = [(0, 0.0), (2**53 + 2, 1.0)]  # a float64 would round the second's iteration
+    net.iteration = 2**53 + 2
+    save_checkpoint(path, net, accuracy=far)
+    assert read_checkpoint(path).accuracy == ((0, 0.0),)

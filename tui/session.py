@@ -669,6 +669,7 @@ class Session:
             typed=self._typed_under_way() if as_session else None,
             probe=self._probe_on_show() if as_session else None,
             ablation=None if not as_session or self.ablation == NONE else self.ablation,
+            accuracy=self.run.accuracy,
         )
         if not as_session:
             self.last_path = path
@@ -703,6 +704,7 @@ class Session:
 
         saved = read_checkpoint(path)
         session = cls(saved.net, errors=saved.errors, saved_at=saved.net.iteration)
+        session.run.accuracy = list(saved.accuracy)  # the climb, as measured before
         if saved.typed is not None:  # the example under way was typed, not drawn
             net = session.net
             net.rng.set_state(session.stepper.resume_rng_state())
@@ -732,6 +734,7 @@ class Session:
         self.last_path = path
         net = saved.net
         message = self.replace(net, errors=saved.errors, saved_at=net.iteration)
+        self.run.accuracy = list(saved.accuracy)
         return f"Loaded {path}: iteration {net.iteration:,}. {message}"
 
 
