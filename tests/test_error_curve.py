@@ -7,11 +7,16 @@ anything and the curve looked as if it stopped early.
 
 from __future__ import annotations
 
-from screen import OneWidget
+from screen import OneWidget, workers_done
 
+from model.config import RNNConfig
 from model.history import ErrorHistory
+from model.network import RNN
+from tui.app import RNNApp
 from tui.glyphs import current
 from tui.widgets.error import ErrorPanel, spark_rows
+from tui.widgets.grid import MAX_CELL, BitGrid
+from tui.widgets.hidden import HiddenPanel
 
 
 def test_small_errors_are_the_lowest_bar_not_blanks() -> None:
@@ -56,3 +61,19 @@ async def test_the_curve_is_drawn_between_its_lowest_and_highest_columns() -> No
         assert rows[0].endswith(" 4.00") and rows[-1].endswith(" 3.40"), rows
         full = "█"
         assert not all(set(row[:-5].strip()) <= {full} for row in rows[1:]), rows
+
+
+async def test_a_projector_wide_terminal_gives_the_curve_the_room_left() -> None:
+    """At 200 columns the bit rows are at their widest cells already: the side column,
+    and its error curve, take the rest (the curve stayed 37 columns wide at 200x60)."""
+    widths = {}
+    for size in ((120, 40), (200, 60)):
+        app = RNNApp(RNN(RNNConfig()))
+        async with app.run_test(size=size) as pilot:
+            await workers_done(app)
+            await pilot.pause()
+            widths[size] = app.screen.query_one(ErrorPanel).curve_width()
+            if size == (200, 60):
+                hidden = app.screen.query_one(HiddenPanel)
+                assert BitGrid(8, hidden.size.width).cell == MAX_CELL  # the bits lose nothing
+    assert widths[(200, 60)] >= widths[(120, 40)] + 20, widths

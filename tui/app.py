@@ -39,7 +39,7 @@ MAX_TOASTS = 2
 class RNNApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "rnn-tui"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide"), (170, "-huge")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
     BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True)]
 
