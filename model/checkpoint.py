@@ -318,11 +318,14 @@ def _optional_arrays(
     probe: Probe | None = None,
     ablation: Ablation | None = None,
     accuracy: Sequence[tuple[int, float]] = (),
+    iteration: int = 0,
 ) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     if errors is not None:
         arrays.update(errors.to_arrays())
-    kept = [(at, exact) for at, exact in accuracy if at <= EXACT_ITERATIONS]
+    # only points of the run up to its iteration: a save never fails for what it can leave out
+    last = min(iteration, EXACT_ITERATIONS)
+    kept = [(at, exact) for at, exact in accuracy if 0 <= at <= last and 0 <= exact <= 1]
     if kept:
         kept = kept[-MAX_ACCURACY_POINTS:]
         arrays["accuracy_iterations"] = np.array([at for at, _ in kept], dtype=np.float64)
@@ -375,7 +378,11 @@ def save_checkpoint(
     name = os.fsdecode(path)
     try:
         arrays = _checkpoint_arrays(net, rng_state)
-        arrays.update(_optional_arrays(errors, train_count, step, typed, probe, ablation, accuracy))
+        arrays.update(
+            _optional_arrays(
+                errors, train_count, step, typed, probe, ablation, accuracy, net.iteration
+            )
+        )
         _validated(arrays)
         _validated_optional(arrays, net.iteration, net.bits)
         _accuracy_points(arrays, net.iteration)
@@ -579,15 +586,15 @@ def _accuracy_points(
     at, exact = (arrays[name] for name in ACCURACY_MEMBERS)
     if at.shape != exact.shape:
         raise _Invalid("accuracy_iterations and accuracy_exact differ in length")
-    if at.size and not (
-        (at == np.floor(at)).all() and at[0] >= 0 and at[-1] <= min(iteration, EXACT_ITERATIONS)
-    ):
-        raise _Invalid(f"accuracy_iterations must be whole iterations from 0 to {iteration}")
+    last = min(iteration, EXACT_ITERATIONS)
+    if at.size and not ((at == np.floor(at)).all() and at[0] >= 0 and at[-1] <= last):
+        raise _Invalid(f"accuracy_iterations must be whole iterations from 0 to {last}")
     if (np.diff(at) <= 0).any():
         raise _Invalid("accuracy_iterations must increase")
     if ((exact < 0) | (exact > 1)).any():
         raise _Invalid("accuracy_exact must hold values from 0 to 1")
-    return tuple(zip((int(v) for v in at), (float(v) for v in exact), strict=True))
+    # + 0.0: a -0.0 from a hand-made file would be shown as "-0.00%"
+    return tuple(zip((int(v) for v in at), (float(v) + 0.0 for v in exact), strict=True))
 
 
 def _member_group(

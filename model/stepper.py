@@ -232,6 +232,13 @@ class Stepper:
             dict(zip(self.net.spec.names, sizes, strict=True)),
         )
 
+    def inherit_update(self, previous: Stepper) -> None:
+        """Keep the update `previous` recorded, when it made the weights at this very
+        iteration of the run (a stepper made again there, going back within an iteration)."""
+        record = previous._update_record
+        if record is not None and record[0] == self.net.iteration and previous.net is self.net:
+            self._update_record = record
+
     def last_update_sizes(self) -> dict[str, float] | None:
         """Max |change| of each weight in the update that made the weights on show; None
         when no update made them in this stepper (restored: reset, loaded, gone to)."""

@@ -182,3 +182,53 @@ def test_points_the_file_cannot_hold_exactly_are_left_out(tmp_path) -> None:
     net.iteration = 2**53 + 2
     save_checkpoint(path, net, accuracy=far)
     assert read_checkpoint(path).accuracy == ((0, 0.0),)
+
+
+def _stopping_after(calls: int):  # type: ignore[no-untyped-def]
+    """A should_stop that says stop at its call number `calls`: deterministic, no clock."""
+    count = [0]
+
+    def stop() -> bool:
+        count[0] += 1
+        return count[0] >= calls
+
+    return stop
+
+
+@pytest.mark.parametrize("calls", [2, 4, 8])
+def test_a_jump_back_stopped_on_the_way_still_saves_and_loads(calls: int, tmp_path) -> None:
+    """Stopped on its way back, a jump left the error history and the accuracy points
+    ahead of the run (1,500 and 3,000 at iteration 1,007): the save, and so the session
+    file on quit, was refused."""
+    session = Session(RNN(RNNConfig()))
+    session.train(3000)
+    for at in (1000, 2000, 3000):
+        session.add_accuracy(at, 0.5)
+    assert not session.go_to(1500, should_stop=_stopping_after(calls))
+    reached = session.net.iteration
+    assert reached < 1500
+    assert session.errors.end == reached
+    assert all(at <= reached for at, _ in session.run.accuracy)
+    path = str(tmp_path / "session.npz")
+    session.save_session(path)
+    resumed = Session.resumed(path)
+    assert resumed.net.iteration == reached and resumed.errors.end == reached
+    twin = Session(RNN(RNNConfig()))  # the curve is the run's own, value for value
+    twin.train(reached)
+    assert resumed.errors.values() == twin.errors.values()
+    assert resumed.errors.blocks == twin.errors.blocks
+
+
+def test_a_save_leaves_out_points_later_than_the_run(tmp_path) -> None:
+    session = Session(RNN(RNNConfig()))
+    session.train(200)
+    session.run.accuracy = [(100, 0.25), (200, 0.5), (3000, 1.0)]  # a late measurement
+    path = str(tmp_path / "net.npz")
+    session.save(path)
+    assert read_checkpoint(path).accuracy == ((100, 0.25), (200, 0.5))
+
+
+def test_a_negative_zero_accuracy_is_read_as_zero(tmp_path) -> None:
+    path = _with_points(tmp_path, [10.0], [-0.0])
+    (point,) = read_checkpoint(path).accuracy
+    assert point == (10, 0.0) and str(point[1]) == "0.0"

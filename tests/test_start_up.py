@@ -121,3 +121,35 @@ def test_the_real_command_trains_with_the_collector_back_on(tmp_path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "True"]
+
+
+def test_train_runs_with_the_collector_back_on(
+    collector: FakeCollector, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not merely by the end: the training itself runs with the collector on."""
+    import model.trainer
+
+    seen: list[bool] = []
+    real = model.trainer.train
+
+    def watched(*args: object, **kwargs: object) -> int:
+        seen.append(collector.enabled)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(model.trainer, "train", watched)
+    start_up.hold()
+    assert cli.main(["train", "--iterations", "3", "--quiet", "--kernel", "numpy"]) == 0
+    assert seen and seen[-1] is True  # the last call is the run; warm_up's may come first
+
+
+def test_the_app_runs_with_the_collector_back_on(
+    collector: FakeCollector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.app import RNNApp
+
+    seen: list[bool] = []
+    monkeypatch.setattr(RNNApp, "run", lambda self, **_: seen.append(collector.enabled))
+    monkeypatch.setattr(cli, "_app_outcome", lambda app: 0)
+    start_up.hold()
+    assert cli.main(["--seed", "0"]) == 0
+    assert seen == [True]

@@ -168,3 +168,21 @@ async def test_the_weights_screen_shows_the_update_training_made() -> None:
         expected = app.session.stepper.last_update_sizes()
         assert expected is not None
         assert f"synapse_h {expected['synapse_h']:.2e}" in text
+
+
+def test_going_back_within_an_iteration_keeps_the_last_update() -> None:
+    """enter, n, n, b: the stepper is made again at the same iteration, by the same
+    weights; the update that made them is still the one on record."""
+    session = Session(RNN(RNNConfig()))
+    session.finish_iteration()
+    made = session.stepper.last_update_sizes()
+    assert made is not None
+    session.step()  # the next example drawn
+    session.step()  # forward t=0
+    session.back()
+    assert session.stepper.last_update_sizes() == made
+    session.back()  # into the update again: its own update on show
+    assert session.stepper.phase == "update"
+    assert session.stepper.last_update_sizes() == made
+    session.back()  # before it: the initial weights, which no update made
+    assert session.stepper.last_update_sizes() is None

@@ -12,7 +12,8 @@ update. `back` goes to the previous position by exact replay (model.replay), so 
 number on screen after going back is the number that was there.
 
 Threads: while a training or replay worker runs (`busy`), it owns the session; the UI
-only reads the messages it posts, except `accuracy`, which only the UI thread touches.
+only reads the messages it posts, except `accuracy`, which the UI thread adds to (a
+worker going back only drops the points after where it left the run, when it ends).
 """
 
 from __future__ import annotations
@@ -230,7 +231,8 @@ class Session:
         event = timeline.event_at(net.iteration)
         if event is not None and not _same_start(event, net, self.stepper):
             event.restore(net)  # a change made here before going back: made again
-            self.run.stepper = Stepper(net, timeline.typed)
+            previous, self.run.stepper = self.run.stepper, Stepper(net, timeline.typed)
+            self.run.stepper.inherit_update(previous)
         rng = self.stepper.resume_rng_state()
         if timeline.wants(net.iteration):
             timeline.record(Anchor.of(net, rng))
@@ -306,16 +308,18 @@ class Session:
         should_stop: Callable[[], bool] | None = None,
     ) -> bool:
         """Put the run at `target` exactly as stepping from its start would; False if stopped."""
-        if target.iteration < self.timeline.start and not self._replay_from_seed(
-            on_chunk=on_chunk, should_stop=should_stop
-        ):
-            return False
-        if not self._reach(target.iteration, on_chunk=on_chunk, should_stop=should_stop):
-            return False
-        for _ in range(target.step):
-            self._advance()
-        self._forget_accuracy_after(self.net.iteration)
-        return True
+        try:
+            if target.iteration < self.timeline.start and not self._replay_from_seed(
+                on_chunk=on_chunk, should_stop=should_stop
+            ):
+                return False
+            if not self._reach(target.iteration, on_chunk=on_chunk, should_stop=should_stop):
+                return False
+            for _ in range(target.step):
+                self._advance()
+            return True
+        finally:  # also when stopped on the way: no point is later than the run on show
+            self._forget_accuracy_after(self.net.iteration)
 
     def _replay_from_seed(
         self,
@@ -423,9 +427,13 @@ class Session:
                 self.run.errors = errors = ErrorHistory(base.iteration)
             record = errors
 
+        replayed: list[float] = []  # the errors the replay made again (known: not recorded)
+
         def chunk(report: ChunkReport) -> None:
             if record is not None:
                 record.extend(report.errors)
+            else:
+                replayed.extend(report.errors)
             if on_chunk is not None:
                 on_chunk(report)
 
@@ -438,9 +446,23 @@ class Session:
                 tail = self.errors.tail(net.iteration)
                 timeline.remember_start(Anchor.of(net, net.rng_state(), tail=tail))
                 train(net, 1, on_chunk=chunk)
-        self.run.stepper = Stepper(net, timeline.typed)
+        if known and net.iteration < iteration:  # stopped on the way: the history ends here
+            self._cut_known_history(base, replayed)
+        previous, self.run.stepper = self.run.stepper, Stepper(net, timeline.typed)
+        self.run.stepper.inherit_update(previous)
         self._began_iteration()
         return net.iteration == iteration  # False: stopped on the way, left there
+
+    def _cut_known_history(self, base: Anchor, replayed: list[float]) -> None:
+        """The error history (known up to the target) cut at the iteration a stopped
+        replay reached; the raw errors of the block under way there are the anchor's tail
+        and what the replay made again."""
+        errors, reached = self.errors, self.net.iteration
+        first = errors.block_start(base.iteration)
+        raw = [*(base.tail or ()), *replayed]
+        tail = raw[errors.block_start(reached) - first :]
+        if len(tail) != reached - errors.block_start(reached) or not errors.truncate(reached, tail):
+            self.run.errors = ErrorHistory(reached)  # (not met: an anchor keeps its tail)
 
     # -- training ------------------------------------------------------------------------------
 

@@ -283,7 +283,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         _check_csv_target(csv_path)
     workers = args.workers or default_workers()
     kernel = use_kernel(args, plan.cells)
-    start_up.loaded()  # before the worker processes are made: they inherit the collector
+    start_up.loaded()  # the sweep is the long part (its worker processes start afresh)
     csv_rows = _CsvRows(_open_csv(csv_path)) if csv_path is not None else None
     bar = _ProgressBar(sys.stderr, plan.work, plan.count)
     out = _Output(sys.stdout)

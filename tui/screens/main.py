@@ -187,8 +187,13 @@ class MainScreen(Screen[None]):
 
     def _draw_probes(self, probes: Probes) -> None:
         session = self.session
-        if probes.accuracy.iteration == session.net.iteration or self.training is not None:
-            session.add_accuracy(probes.accuracy.iteration, probes.accuracy.exact)
+        at = probes.accuracy.iteration
+        # while training, a measurement of an iteration already passed; never one later than
+        # the run on show (measured before going back)
+        if at == session.net.iteration or (
+            self.training is not None and at < session.net.iteration
+        ):
+            session.add_accuracy(at, probes.accuracy.exact)
         label = ablation_label(session.ablation) if probes.ablation == session.ablation else ""
         climb = [exact for _, exact in session.run.accuracy]
         self.query_one(ErrorPanel).show_accuracy(probes.accuracy, probes.ablated, label, climb)
