@@ -77,3 +77,25 @@ async def test_a_projector_wide_terminal_gives_the_curve_the_room_left() -> None
                 hidden = app.screen.query_one(HiddenPanel)
                 assert BitGrid(8, hidden.size.width).cell == MAX_CELL  # the bits lose nothing
     assert widths[(200, 60)] >= widths[(120, 40)] + 20, widths
+
+
+async def test_a_resize_redraws_the_curve_at_the_new_width() -> None:
+    """Idle after training, the curve kept the width it was drawn at (23 columns in a
+    60-column panel at 200x60, its top label wrong) until the next key."""
+    app = RNNApp(RNN(RNNConfig()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.session.train(20_000)  # 200 blocks: more than either width holds
+        app.main._draw()
+        await workers_done(app)
+        await pilot.pause()
+        panel = app.screen.query_one(ErrorPanel)
+        assert panel.history is not None
+        narrow = len(panel.history.curve)
+        assert narrow == panel.curve_width()
+        for size in ((200, 60), (80, 24)):
+            await pilot.resize_terminal(*size)
+            for _ in range(3):
+                await pilot.pause()
+            assert panel.history is not None
+            assert len(panel.history.curve) == panel.curve_width(), size
+        assert len(panel.history.curve) == narrow

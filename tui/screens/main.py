@@ -21,7 +21,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.events import Resize
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -143,7 +142,9 @@ class MainScreen(Screen[None]):
         # if the terminal is too small for this one (tui/screens/too_small.py)
         cover_if_too_small(self.app)
 
-    def on_resize(self, event: Resize) -> None:
+    def on_error_panel_resized(self, message: ErrorPanel.Resized) -> None:
+        # the curve is squeezed into the panel's width: drawn again at its new one (the
+        # screen's own resize comes before the layout has given the panels their sizes)
         self._draw_errors()
 
     # -- drawing ----------------------------------------------------------------------------

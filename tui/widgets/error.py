@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual.events import Resize
+from textual.message import Message
 from textual.widget import Widget
 
 from model.accuracy import percent
@@ -79,6 +81,12 @@ def climb_row(exact: Sequence[float], width: int) -> str:
 
 class ErrorPanel(Widget):
     """overallError over the whole run, latest, moving average; accuracy and its climb."""
+
+    class Resized(Message):
+        """The panel has a new size: the curve it was given was squeezed into the old one."""
+
+    def on_resize(self, event: Resize) -> None:
+        self.post_message(self.Resized())
 
     DEFAULT_CSS = """
     ErrorPanel { text-wrap: nowrap; text-overflow: clip; height: 9; min-height: 5; }
