@@ -456,7 +456,7 @@ async def test_escape_keeps_the_runs_ended_and_m_resumes_the_sweep(
                 break
             go.release()
         await pilot.pause()
-        assert "esc pauses, m resumes" in screen_text(app)
+        assert "esc keeps the runs ended" in screen_text(app)
         ended = first.progress.results
         await pilot.press("escape")
         await idle(first)  # the sweep has stopped and recorded how far it got
@@ -467,7 +467,7 @@ async def test_escape_keeps_the_runs_ended_and_m_resumes_the_sweep(
         await pilot.pause()
         assert given[1] is kept  # continued from there, not started again
         text = screen_text(app)
-        assert f"resumed: {len(kept.results)} of 16 runs ended" in text, text
+        assert f"continued: {len(kept.results)} of 16 runs ended" in text, text
         taken = 0
         while True:
             await until(pilot, lambda taken=taken: again.frames > taken, "a frame")

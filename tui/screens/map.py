@@ -3,8 +3,8 @@
 Rows are hidden sizes, columns init ranges x cells, each cell the runs of its setting
 over the map's seeds (tui/sweep_map.py). A thread worker runs the sweep, trained in
 worker processes so the UI thread keeps the GIL, and posts `MapFrame`s a few times a
-second; escape leaves and pauses it (the runs ended are kept in the main screen's
-MapMemory, with the cursor, and `m` resumes it), quitting stops it. The arrows move
+second; escape leaves it (the runs ended are kept in the main screen's MapMemory, with
+the cursor, and `m` runs the others again, each from its start), quitting stops it. The arrows move
 over the cells; enter lists the cell's seeds, and choosing one opens that run on the
 main screen at its converged_at (or its last iteration): the session gets a network
 with those settings, trained there exactly as `rnn-tui train` trains it, and `u` brings
@@ -102,12 +102,12 @@ def progress_line(progress: MapProgress) -> Text:
     runs = progress.settings.plan.count
     ended = len(progress.results)
     if not progress.finished:
-        doing = "resumed" if progress.kept else "sweeping"  # continuing a paused sweep
+        doing = "continued" if progress.kept else "sweeping"  # a sweep left with escape
         # the share is of the iterations (a run that converges skips the rest of its own);
         # resuming starts the runs not ended again, so it can be lower than at the pause
         line = Text(f"{doing}: {ended:,} of {runs:,} runs ended, ", "bold")
         line.append(f"{progress.fraction:.0%} of the work", "bold")
-        line.append("  esc pauses, m resumes", "dim")  # the runs ended are kept
+        line.append("  esc keeps the runs ended", "dim")
         return line
     if progress.stopped:
         line = Text(f"stopped after {ended:,} of {runs:,} runs", "bold")
@@ -137,7 +137,7 @@ class MapScreen(Screen[None]):
         Binding("right", "move(0, 1)", "Move", show=False),
         Binding("enter", "choose", "Open a run"),
         Binding("o", "settings", "Settings"),
-        Binding("escape", "leave", "Leave (pauses)", key_display="esc"),
+        Binding("escape", "leave", "Leave (keeps ended runs)", key_display="esc"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]

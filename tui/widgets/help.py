@@ -41,8 +41,8 @@ KEYS = [
         "m",
         "convergence map: hidden sizes x init ranges over seeds, a sweep in the"
         " background; arrows, enter, a seed: that run here at its converged_at"
-        " (u undoes); o changes the sweep (rnn-tui sweep's options); escape pauses it"
-        " (the runs ended are kept; m again resumes it)",
+        " (u undoes); o changes the sweep (rnn-tui sweep's options); escape leaves it"
+        " (the runs ended are kept; m again runs the rest, each from its start)",
     ),
     ("?", "this help (escape closes it)"),
     ("q, ctrl+c", "quit"),
