@@ -51,6 +51,9 @@ def test_q_saves_the_session_and_resume_reopens_it(state_home: Path) -> None:
     assert app.read_until(b"forward t=1")  # drawn: the keys have been handled
     app.type(b"q")
     assert app.wait() == 0
+    said = bytes(app.output[-3000:])  # after the screen is given back: where it went
+    assert b"the session was saved to " + str(session_file(state_home)).encode() in said
+    assert b"rnn-tui --resume reopens it" in said
     saved = read_checkpoint(session_file(state_home))
     assert saved.net.same_state(trained(1))
     assert saved.train_count == 10_000 and saved.step == 2 and saved.errors is not None

@@ -186,3 +186,12 @@ def test_going_back_within_an_iteration_keeps_the_last_update() -> None:
     assert session.stepper.last_update_sizes() == made
     session.back()  # before it: the initial weights, which no update made
     assert session.stepper.last_update_sizes() is None
+
+
+def test_the_initial_weights_say_no_update_made_them() -> None:
+    net = RNN(RNNConfig())
+    text = network_weights_text(net, None, []).plain
+    assert "last update: none yet: these are the initial weights" in text
+    net.iteration = 500  # weights a jump or a load restored
+    text = network_weights_text(net, None, []).plain
+    assert "last update: unknown, the weights were restored (step through one with n)" in text

@@ -711,6 +711,8 @@ def _app_outcome(app: RNNApp) -> int:
     if app.save_problem:
         _say(f"rnn-tui: error: {saved}")
         return 1
+    if app.saved_to:  # a quit like any other: the README promises the save, so say it
+        _say(f"rnn-tui: {saved}; rnn-tui --resume reopens it")
     return app.return_code or 0
 
 

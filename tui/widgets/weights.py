@@ -117,9 +117,12 @@ def network_weights_text(
         for label, columns in spec.blocks(name):
             lines += [*matrix_lines(label, matrix[:, columns], cell=cell), Text("")]
     if update_sizes is None:
-        lines.append(
-            Text("last update: not known here (these weights were restored; n steps to one)", "dim")
+        why = (
+            "none yet: these are the initial weights"
+            if net.iteration == 0
+            else "unknown, the weights were restored (step through one with n)"
         )
+        lines.append(Text(f"last update: {why}", "dim"))
     else:
         # three to a line: on one line they need 90 columns or more, cut at 80
         made = f"iteration {net.iteration - 1:,}'s" if net.iteration else "the last"
