@@ -219,7 +219,8 @@ class Stepper:
             )
             done += ran
             self.last_error = self.kernel.overall_error
-            self._record_update(self.kernel)  # (the iteration under way's, when ran == 0)
+            if ran:  # (else the iteration under way's update was recorded as it was made)
+                self._record_update(self.kernel)
             self._begin_example()
             if ran < bulk:
                 break

@@ -258,7 +258,7 @@ class MainScreen(Screen[None]):
         if self._refused_while_busy("going to an iteration"):
             return
         # the iteration the status line names (during an update, the one being updated)
-        now, start = self.session.view().example_iteration, self.session.timeline.start
+        now, start = self.session.position.iteration, self.session.timeline.start
         hint = f"now at {now:,}; exactly as training from the seed gets there"
         parse = parse_iteration
         if start > 0 and self.session.replays_from_seed():
